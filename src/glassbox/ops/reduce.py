@@ -1,0 +1,232 @@
+"""Reductions over any set of dimensions.
+
+    d(sum x)/dx_i = 1            d(mean x)/dx_i = 1/n
+    d(max x)/dx_i = [x_i = max] / (number of maxima)     (ties share, as PyTorch's amax)
+
+``var``, ``std``, ``logsumexp`` and ``max(dim)`` are composed from these.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from glassbox import backend, dtypes
+from glassbox.tensor import Function, Tensor
+
+from . import elementwise as ew
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
+    """``dim`` (None, an int, or a sequence) as a sorted tuple of non-negative axes; None means all."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    rank = builtins.max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -rank <= d < rank:
+            raise IndexError(
+                f"{op}: dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {d})"
+            )
+        out.append(d % rank)
+    if ndim == 0:
+        return None
+    return tuple(sorted(set(out)))
+
+
+def _restore_reduced(grad, shape, axes, keepdim):
+    """Give a reduced gradient back its reduced axes (as size 1), ready to broadcast over ``shape``."""
+    if not keepdim and axes is not None:
+        grad = backend.module_of(grad).expand_dims(grad, axes)
+    return grad
+
+
+class Sum(Function):
+    def forward(self, a, axes, keepdim):
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        return a.sum(axis=axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        grad = _restore_reduced(grad, self.shape, self.axes, self.keepdim)
+        return backend.module_of(grad).broadcast_to(grad, self.shape)
+
+
+class Mean(Function):
+    def forward(self, a, axes, keepdim):
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        out = a.mean(axis=axes, keepdims=keepdim)
+        self.count = a.size // builtins.max(out.size, 1) if a.size else 0
+        return out
+
+    def backward(self, grad):
+        grad = _restore_reduced(grad, self.shape, self.axes, self.keepdim) / self.count
+        return backend.module_of(grad).broadcast_to(grad, self.shape)
+
+
+class _Extremum(Function):
+    reducer = ""
+
+    def forward(self, a, axes, keepdim):
+        if a.size == 0:
+            raise RuntimeError(f"{self.reducer}: cannot reduce an empty tensor")
+        self.a, self.axes, self.keepdim = a, axes, keepdim
+        self.out = getattr(a, self.reducer)(axis=axes, keepdims=True)
+        return self.out if keepdim else self.out.reshape(_reduced_shape(a.shape, axes))
+
+    def backward(self, grad):
+        is_extreme = self.a == self.out
+        count = is_extreme.sum(axis=self.axes, keepdims=True)
+        grad = _restore_reduced(grad, self.a.shape, self.axes, self.keepdim)
+        return grad * is_extreme / count
+
+
+class Amax(_Extremum):
+    reducer = "max"
+
+
+class Amin(_Extremum):
+    reducer = "min"
+
+
+def _reduced_shape(shape, axes):
+    if axes is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+# ---- public functions -----------------------------------------------------------------------------------
+def sum(a: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    axes = normalize_dims(dim, a.ndim, "sum")
+    if dtype is not None:
+        a = ew.cast(a, dtype)
+    elif a.data.dtype.kind in "biu" and a.data.dtype != dtypes.int64:
+        a = ew.cast(a, dtypes.int64)  # PyTorch sums bool and small integers as int64
+    return Sum.apply(a, axes=axes, keepdim=keepdim)
+
+
+def mean(a: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    if dtype is not None:
+        a = ew.cast(a, dtype)
+    if a.data.dtype.kind != "f":
+        raise RuntimeError(f"mean: needs a floating point tensor, got {a.dtype}; cast it with .float() first")
+    return Mean.apply(a, axes=normalize_dims(dim, a.ndim, "mean"), keepdim=keepdim)
+
+
+def amax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return Amax.apply(a, axes=normalize_dims(dim, a.ndim, "amax"), keepdim=keepdim)
+
+
+def amin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return Amin.apply(a, axes=normalize_dims(dim, a.ndim, "amin"), keepdim=keepdim)
+
+
+def _extremum_with_indices(a: Tensor, dim, keepdim, find_index, reduce_all, op):
+    from .indexing import gather
+
+    if dim is None:
+        return reduce_all(a)
+    (axis,) = normalize_dims(dim, a.ndim, op) or (0,)
+    if a.ndim == 0:
+        return ValuesIndices(a, Tensor._wrap(backend.module_of(a.data).asarray(0)))
+    indices = find_index(a, axis, keepdim=True)
+    values = gather(a, axis, indices)
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return ValuesIndices(values, indices)
+
+
+def max(a: Tensor, dim=None, keepdim: bool = False):
+    """``max(a)`` is the largest value; ``max(a, dim)`` is (values, indices) along ``dim``, as PyTorch.
+
+    Also ``max(a, b)`` with a second tensor: the elementwise maximum.
+    """
+    if isinstance(dim, Tensor):
+        return ew.maximum(a, dim)
+    return _extremum_with_indices(a, dim, keepdim, argmax, amax, "max")
+
+
+def min(a: Tensor, dim=None, keepdim: bool = False):
+    if isinstance(dim, Tensor):
+        return ew.minimum(a, dim)
+    return _extremum_with_indices(a, dim, keepdim, argmin, amin, "min")
+
+
+def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return Tensor._wrap(backend.module_of(a.data).asarray(a.data.argmax(), dtype=dtypes.int64))
+    (axis,) = normalize_dims(dim, a.ndim, "argmax") or (0,)
+    return Tensor._wrap(a.data.argmax(axis=axis, keepdims=keepdim).astype(dtypes.int64, copy=False))
+
+
+def argmin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return Tensor._wrap(backend.module_of(a.data).asarray(a.data.argmin(), dtype=dtypes.int64))
+    (axis,) = normalize_dims(dim, a.ndim, "argmin") or (0,)
+    return Tensor._wrap(a.data.argmin(axis=axis, keepdims=keepdim).astype(dtypes.int64, copy=False))
+
+
+def var(a: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, correction=None) -> Tensor:
+    """Variance: sum((x - mean)²) / (n - correction); ``correction=1`` (Bessel) by default, as PyTorch."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    axes = normalize_dims(dim, a.ndim, "var")
+    centred = a - mean(a, dim=axes, keepdim=True)
+    count = a.numel() if axes is None else _count(a.shape, axes)
+    return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(count - correction, 0)
+
+
+def std(a: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, correction=None) -> Tensor:
+    return ew.sqrt(var(a, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction))
+
+
+def logsumexp(a: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(a))) computed as m + log(sum(exp(a - m))) with m = max(a), so it never overflows."""
+    axes = normalize_dims(dim, a.ndim, "logsumexp")
+    shift = Tensor._wrap(a.data.max(axis=axes, keepdims=True))
+    out = ew.log(sum(ew.exp(a - shift), dim=axes, keepdim=True)) + shift
+    return out if keepdim else out.reshape(_reduced_shape(a.shape, axes or tuple(range(a.ndim))))
+
+
+def prod(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Product, as exp(sum(log|a|)) with the sign kept (for tensors without zeros)."""
+    axes = normalize_dims(dim, a.ndim, "prod")
+    xp = backend.module_of(a.data)
+    if not a.requires_grad:
+        return Tensor._wrap(xp.asarray(a.data.prod(axis=axes, keepdims=keepdim)))
+    if (a.data == 0).any():
+        raise NotImplementedError("prod: the gradient of a product with zeros is not supported")
+    signs = Tensor._wrap(xp.sign(a.data).prod(axis=axes, keepdims=keepdim))
+    return signs * ew.exp(sum(ew.log(ew.abs(a)), dim=axes, keepdim=keepdim))
+
+
+def norm(a: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
+    """The p-norm (sum |x|^p)^(1/p); p=2 by default. The gradient at the zero vector is 0, as PyTorch."""
+    axes = normalize_dims(dim, a.ndim, "norm")
+    if p == float("inf"):
+        return amax(ew.abs(a), dim=axes, keepdim=keepdim)
+    if p == 1:
+        return sum(ew.abs(a), dim=axes, keepdim=keepdim)
+    powered = sum(ew.pow(ew.abs(a), p), dim=axes, keepdim=keepdim)
+    safe = ew.where(powered.data > 0, powered, 1.0)
+    return ew.where(powered.data > 0, ew.pow(safe, 1.0 / p), 0.0)
+
+
+def all(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = normalize_dims(dim, a.ndim, "all")
+    return Tensor._wrap(backend.module_of(a.data).asarray(a.data.all(axis=axes, keepdims=keepdim)))
+
+
+def any(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = normalize_dims(dim, a.ndim, "any")
+    return Tensor._wrap(backend.module_of(a.data).asarray(a.data.any(axis=axes, keepdims=keepdim)))
+
+
+def _count(shape, axes) -> int:
+    count = 1
+    for axis in axes:
+        count *= shape[axis]
+    return count
+

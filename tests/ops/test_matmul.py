@@ -1,0 +1,42 @@
+import pytest
+
+import glassbox as gb
+from oracle import check, finite_difference_check
+
+MATMUL_SHAPES = [
+    [(3, 4), (4, 5)],
+    [(4,), (4,)],
+    [(4,), (4, 5)],
+    [(3, 4), (4,)],
+    [(2, 3, 4), (4, 5)],
+    [(3, 4), (2, 4, 5)],
+    [(2, 1, 3, 4), (5, 4, 2)],
+    [(5,), (2, 5, 3)],
+    [(2, 3, 5), (5,)],
+    [(0, 4), (4, 3)],
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul_matches_torch(shapes, dtype):
+    check(lambda a, b: a @ b, shapes, dtype=dtype)
+
+
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES[:9], ids=str)
+def test_matmul_finite_difference(shapes):
+    finite_difference_check(lambda a, b: a @ b, shapes)
+
+
+def test_mm_and_bmm():
+    check(lambda a, b: a.mm(b), [(3, 4), (4, 2)])
+    check(lambda a, b: a.bmm(b), [(2, 3, 4), (2, 4, 2)])
+
+
+def test_matmul_shape_error_names_shapes():
+    with pytest.raises(RuntimeError, match=r"matmul: shapes \(3, 4\) and \(5, 2\)"):
+        gb.ones(3, 4) @ gb.ones(5, 2)
+
+
+def test_large_matmul_matches_torch():
+    check(lambda a, b: a @ b, [(128, 256), (256, 64)], atol=1e-4, rtol=1e-4)

@@ -1,0 +1,155 @@
+"""The one helper every op and layer test goes through: run the same computation in
+glassbox and in PyTorch on the same seeded data, and compare forward values, shapes,
+dtypes and the gradients of every input.
+
+    check(lambda x, y: x * y, shapes=[(3, 1), (4,)])
+
+The same lambda usually runs on both libraries (they share method names); when it
+cannot, pass ``torch_fn`` too. A float64 finite-difference check that needs no
+PyTorch is ``finite_difference_check``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import glassbox as gb
+
+TOLERANCE = {"float32": (2e-5, 1e-4), "float64": (1e-10, 1e-8)}  # (atol, rtol)
+
+
+def make_inputs(shapes, dtype="float32", seed=0, low=-2.0, high=2.0):
+    """Seeded arrays, one per shape; a shape given as a NumPy array is used as is."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for shape in shapes:
+        if isinstance(shape, np.ndarray):
+            arrays.append(shape)
+        else:
+            arrays.append(rng.uniform(low, high, size=shape).astype(dtype))
+    return arrays
+
+
+def _outputs(result):
+    if isinstance(result, tuple | list):
+        return list(result)
+    return [result]
+
+
+def _as_numpy(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().numpy()
+    if isinstance(value, gb.Tensor):
+        return value.detach().numpy()
+    return np.asarray(value)
+
+
+def _dtype_name(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return str(value.dtype).replace("torch.", "")
+    return str(value.dtype)
+
+
+def check(
+    fn,
+    shapes=None,
+    torch_fn=None,
+    inputs=None,
+    dtype="float32",
+    low=-2.0,
+    high=2.0,
+    seed=0,
+    atol=None,
+    rtol=None,
+    grad=True,
+    grad_inputs=None,
+):
+    """Compare ``fn`` on glassbox tensors with ``torch_fn`` (default: ``fn``) on torch tensors.
+
+    ``inputs`` may give arrays directly (integer arrays are passed without gradient).
+    ``grad_inputs`` lists which float inputs get a gradient (default: all of them).
+    Returns the glassbox outputs for further checks.
+    """
+    torch_fn = torch_fn or fn
+    arrays = inputs if inputs is not None else make_inputs(shapes, dtype, seed, low, high)
+    default_atol, default_rtol = TOLERANCE["float64" if dtype == "float64" else "float32"]
+    atol = default_atol if atol is None else atol
+    rtol = default_rtol if rtol is None else rtol
+
+    gb_inputs, torch_inputs = [], []
+    for i, array in enumerate(arrays):
+        array = np.asarray(array)
+        needs_grad = grad and array.dtype.kind == "f" and (grad_inputs is None or i in grad_inputs)
+        gb_inputs.append(gb.tensor(array.copy(), requires_grad=needs_grad))
+        torch_inputs.append(torch.tensor(array.copy(), requires_grad=needs_grad))
+
+    gb_out = _outputs(fn(*gb_inputs))
+    torch_out = _outputs(torch_fn(*torch_inputs))
+    assert len(gb_out) == len(torch_out), f"{len(gb_out)} outputs, PyTorch gives {len(torch_out)}"
+    for k, (ours, theirs) in enumerate(zip(gb_out, torch_out, strict=True)):
+        ours_np, theirs_np = _as_numpy(ours), _as_numpy(theirs)
+        assert ours_np.shape == theirs_np.shape, f"output {k}: shape {ours_np.shape}, PyTorch {theirs_np.shape}"
+        assert _dtype_name(ours) == _dtype_name(theirs), (
+            f"output {k}: dtype {_dtype_name(ours)}, PyTorch {_dtype_name(theirs)}"
+        )
+        np.testing.assert_allclose(ours_np, theirs_np, atol=atol, rtol=rtol, err_msg=f"forward output {k}")
+
+    if not grad:
+        return gb_out
+    rng = np.random.default_rng(seed + 1)
+    gb_loss, torch_loss = None, None
+    for ours, theirs in zip(gb_out, torch_out, strict=True):
+        if isinstance(theirs, torch.Tensor) and theirs.requires_grad:
+            weight = rng.uniform(-1, 1, size=tuple(theirs.shape)).astype(_dtype_name(theirs))
+            term_gb = (ours * gb.tensor(weight)).sum()
+            term_torch = (theirs * torch.tensor(weight)).sum()
+            gb_loss = term_gb if gb_loss is None else gb_loss + term_gb
+            torch_loss = term_torch if torch_loss is None else torch_loss + term_torch
+    if torch_loss is None:
+        return gb_out
+    torch_loss.backward()
+    gb_loss.backward()
+    for i, (ours, theirs) in enumerate(zip(gb_inputs, torch_inputs, strict=True)):
+        if not theirs.requires_grad:
+            continue
+        if theirs.grad is None:
+            assert ours.grad is None or not np.any(ours.grad.numpy()), f"input {i}: gradient where PyTorch has none"
+            continue
+        assert ours.grad is not None, f"input {i}: no gradient, PyTorch has one"
+        assert ours.grad.shape == tuple(theirs.grad.shape), f"input {i}: grad shape {ours.grad.shape}"
+        assert ours.grad.dtype == np.dtype(_dtype_name(theirs.grad)), f"input {i}: grad dtype {ours.grad.dtype}"
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=atol, rtol=rtol,
+                                   err_msg=f"gradient of input {i}")
+    return gb_out
+
+
+def finite_difference_check(fn, shapes=None, inputs=None, seed=0, low=-2.0, high=2.0, eps=1e-6, tol=1e-6):
+    """Compare glassbox's backward with central differences (f(x+h) - f(x-h)) / 2h, in float64."""
+    arrays = inputs if inputs is not None else make_inputs(shapes, "float64", seed, low, high)
+    tensors = [gb.tensor(a, requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
+    out = _outputs(fn(*tensors))[0]
+    weight = np.random.default_rng(seed + 1).uniform(-1, 1, size=out.shape)
+    (out * gb.tensor(weight)).sum().backward()
+
+    def loss(values):
+        with gb.no_grad():
+            result = _outputs(fn(*[gb.tensor(v) for v in values]))[0]
+        return float((result.numpy() * weight).sum())
+
+    for i, tensor in enumerate(tensors):
+        if not tensor.requires_grad:
+            continue
+        base = [np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else a for a in arrays]
+        numeric = np.zeros_like(base[i])
+        flat = base[i].reshape(-1)
+        for j in range(flat.size):
+            original = flat[j]
+            flat[j] = original + eps
+            plus = loss(base)
+            flat[j] = original - eps
+            minus = loss(base)
+            flat[j] = original
+            numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
+        analytic = tensor.grad.numpy() if tensor.grad is not None else np.zeros_like(numeric)
+        np.testing.assert_allclose(analytic, numeric, atol=tol, rtol=1e-5, err_msg=f"input {i}")
