@@ -4,7 +4,7 @@ Names, constructor arguments, defaults and state_dict keys follow ``torch.nn``.
 Each family of layers lives in its own file; this module gathers them.
 """
 
-from glassbox.nn import functional, init
+from glassbox.nn import functional
 
 # ---- module system, containers and layers ----
 
