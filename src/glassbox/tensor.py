@@ -84,6 +84,7 @@ class Function:
     """
 
     parents: tuple = ()
+    needs_input_grad: tuple = ()
     released = False
 
     def forward(self, *arrays, **options):
@@ -95,9 +96,19 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **options) -> Tensor:
         function = cls()
-        requires_grad = _grad_enabled[0] and any(t.requires_grad for t in inputs)
-        function.needs_input_grad = tuple(t.requires_grad for t in inputs) if requires_grad else ()
-        out = Tensor._wrap(function.forward(*[t.data for t in inputs], **options), requires_grad)
+        requires_grad = False
+        if _grad_enabled[0]:
+            for t in inputs:
+                if t.requires_grad:
+                    requires_grad = True
+                    break
+        if requires_grad:
+            function.needs_input_grad = tuple([t.requires_grad for t in inputs])
+        if len(inputs) == 1:
+            array = function.forward(inputs[0].data, **options)
+        else:
+            array = function.forward(*[t.data for t in inputs], **options)
+        out = Tensor._wrap(array, requires_grad)
         if requires_grad:
             function.parents = inputs
             out._ctx = function

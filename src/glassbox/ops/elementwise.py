@@ -27,6 +27,8 @@ def as_tensor_operand(value, like: Tensor, op: str) -> Tensor:
     """A Python number, NumPy value or array as a constant tensor on ``like``'s device."""
     if isinstance(value, Tensor):
         return value
+    if type(value) is float and like.data.dtype.kind == "f":  # the common case: weak float scalar
+        return Tensor._wrap(backend.module_of(like.data).asarray(value, dtype=like.data.dtype))
     if isinstance(value, numbers.Number | numpy.generic):
         dtype = dtypes.promote_with_scalar(like.data.dtype, value)
         return Tensor._wrap(backend.module_of(like.data).asarray(value, dtype=dtype))
@@ -277,12 +279,14 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """sigmoid(a) = 1 / (1 + e^-a), computed without overflow for large |a|."""
+    """sigmoid(a) = 1 / (1 + e^-a). For a very negative, e^-a overflows to inf and 1 / inf = 0: the right limit."""
 
     def forward(self, a):
         xp = backend.module_of(a)
-        e = xp.exp(-xp.abs(a))
-        self.out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        with numpy.errstate(over="ignore"):
+            out = xp.exp(-a)
+        out += 1
+        self.out = xp.reciprocal(out, out=out)
         return self.out
 
     def backward(self, grad):
@@ -318,9 +322,11 @@ class Clamp(Function):
 def _binary(function, name):
     def apply(a, b):
         a, b = binary_operands(a, b, name)
-        if a.data.shape != b.data.shape:
-            check_broadcast(a, b, name)
-        return function.apply(a, b)
+        try:
+            return function.apply(a, b)
+        except ValueError:
+            check_broadcast(a, b, name)  # raises the clear message when broadcasting was the problem
+            raise
 
     apply.__name__ = name
     return apply
@@ -345,9 +351,11 @@ def div(a, b, rounding_mode: str | None = None) -> Tensor:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     if a.data.dtype.kind != "f":
         a, b = cast(a, dtypes.default_float), cast(b, dtypes.default_float)
-    if a.data.shape != b.data.shape:
+    try:
+        return Div.apply(a, b)
+    except ValueError:
         check_broadcast(a, b, "div")
-    return Div.apply(a, b)
+        raise
 
 
 def pow(a, exponent) -> Tensor:

@@ -104,6 +104,10 @@ def _shape_arguments(shape) -> tuple:
 
 
 def reshape(a: Tensor, *shape) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    if -1 not in shape and math.prod(shape) == a.data.size:  # the common case, checked cheaply
+        return a if shape == a.data.shape else Reshape.apply(a, shape=shape)
     shape = _shape_arguments(shape)
     known = [n for n in shape if n != -1]
     if shape.count(-1) > 1:
