@@ -7,9 +7,27 @@ Each family of layers lives in its own file; this module gathers them.
 from glassbox.nn import functional
 
 # ---- module system, containers and layers ----
+# isort: split
+from glassbox.nn import init
+from glassbox.nn.container import ModuleDict, ModuleList, Sequential
+from glassbox.nn.linear import Bilinear, Identity, Linear
+from glassbox.nn.module import Module
+from glassbox.nn.parameter import Parameter
 
 # ---- activations ----
 
 # ---- losses ----
+# isort: split
+from glassbox.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 
 # ---- utilities ----

@@ -5,7 +5,20 @@ module gathers them under one name: ``import glassbox.nn.functional as F``.
 """
 
 # ---- layers (linear, dropout, normalization, embedding) ----
+from glassbox.nn.linear import bilinear, linear  # noqa: F401
 
 # ---- activations ----
 
 # ---- losses ----
+# isort: split
+from glassbox.nn.loss import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
