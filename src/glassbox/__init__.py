@@ -133,6 +133,7 @@ from glassbox.ops import (
     where,
 )
 from glassbox.random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from glassbox.serialization import load, save
 from glassbox.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __version__ = "0.1.0"
