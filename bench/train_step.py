@@ -1,0 +1,141 @@
+"""One training step (forward + backward + optimizer step) in glassbox and in PyTorch, same threads.
+
+Workloads:
+- mlp: Linear 784-512-256-10 with ReLU, batch 128, Adam, cross-entropy.
+
+Prints the median milliseconds per step of each, the ratio glassbox / PyTorch, the
+peak memory each adds during the steps (in a child process each), and glassbox's share of NumPy's own
+GEMM FLOP rate on the same matrix products.
+
+    python bench/train_step.py [--workload mlp] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import compare, format_time, limit_threads, machine_description  # noqa: E402
+
+
+def mlp_workload(seed: int = 0):
+    import torch
+
+    import glassbox as gb
+    import glassbox.nn.functional as F
+    from glassbox import nn, optim
+
+    sizes = [784, 512, 256, 10]
+    batch = 128
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], size=batch)
+
+    def layers(module):
+        out = []
+        for i in range(len(sizes) - 1):
+            out.append(module.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                out.append(module.ReLU())
+        return module.Sequential(*out)
+
+    ours_model = layers(nn)
+    theirs_model = layers(torch.nn)
+    ours_model.load_state_dict({k: v.detach().numpy() for k, v in theirs_model.state_dict().items()})
+    ours_optimizer = optim.Adam(ours_model.parameters(), lr=1e-3)
+    theirs_optimizer = torch.optim.Adam(theirs_model.parameters(), lr=1e-3)
+    ours_x, ours_y = gb.tensor(x), gb.tensor(y)
+    theirs_x, theirs_y = torch.tensor(x), torch.tensor(y)
+
+    def ours_step():
+        loss = F.cross_entropy(ours_model(ours_x), ours_y)
+        ours_optimizer.zero_grad()
+        loss.backward()
+        ours_optimizer.step()
+
+    def theirs_step():
+        loss = torch.nn.functional.cross_entropy(theirs_model(theirs_x), theirs_y)
+        theirs_optimizer.zero_grad()
+        loss.backward()
+        theirs_optimizer.step()
+
+    # the GEMMs of one step: forward x@Wᵀ, backward dX = dY@W and dW = dYᵀ@X per layer
+    flops = sum(3 * 2 * batch * sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
+    gemms = []
+    for i in range(len(sizes) - 1):
+        a = rng.normal(size=(batch, sizes[i])).astype(np.float32)
+        w = rng.normal(size=(sizes[i + 1], sizes[i])).astype(np.float32)
+        g = rng.normal(size=(batch, sizes[i + 1])).astype(np.float32)
+        gemms.append((a, w, g))
+
+    def numpy_gemms():
+        for a, w, g in gemms:
+            a @ w.T
+            g @ w
+            g.T @ a
+
+    return ours_step, theirs_step, flops, numpy_gemms
+
+
+WORKLOADS = {"mlp": mlp_workload}
+
+
+def peak_memory_of(library: str, workload: str, threads: int) -> float:
+    """MiB a library's training steps add to the process's peak resident memory, measured in a fresh
+    child process (so the two libraries never share a high-water mark)."""
+    command = [sys.executable, __file__, "--workload", workload, "--threads", str(threads), "--memory-of", library]
+    return float(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
+
+
+def _report_memory(library: str, workload: str) -> None:
+    ours, theirs, _, _ = WORKLOADS[workload]()
+    step = ours if library == "glassbox" else theirs
+    step()
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _ in range(5):
+        step()
+    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline) / 1024)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="mlp")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--memory-of", choices=["glassbox", "pytorch"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    limit_threads(args.threads)
+    if args.memory_of:
+        return _report_memory(args.memory_of, args.workload)
+    ours, theirs, flops, numpy_gemms = WORKLOADS[args.workload]()
+    for _ in range(3):
+        ours()
+        theirs()
+    t_ours, t_theirs = compare(ours, theirs, rounds=args.rounds, min_seconds=0.3)
+    t_gemm = min(_time(numpy_gemms) for _ in range(args.rounds))
+    print(f"workload {args.workload} — {machine_description(args.threads)}")
+    memory = {name: peak_memory_of(name, args.workload, args.threads) for name in ("glassbox", "pytorch")}
+    print(f"glassbox  {format_time(t_ours)} per step   peak memory of the steps +{memory['glassbox']:.1f} MiB")
+    print(f"PyTorch   {format_time(t_theirs)} per step   peak memory of the steps +{memory['pytorch']:.1f} MiB")
+    print(f"ratio glassbox / PyTorch: {t_ours / t_theirs:.2f}")
+    print(f"GEMM rate: glassbox step {flops / t_ours / 1e9:.1f} GFLOP/s, NumPy's bare GEMMs "
+          f"{flops / t_gemm / 1e9:.1f} GFLOP/s ({t_gemm / t_ours:.0%} of NumPy's rate)")
+
+
+def _time(function, repeats: int = 20) -> float:
+    function()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        function()
+    return (time.perf_counter() - start) / repeats
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""The model zoo: ready-made networks built from glassbox.nn."""
+
+from glassbox.models.mlp import MLP
