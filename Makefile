@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP_BASE): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e ".[demo]"
 	touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python
@@ -20,14 +20,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_BASE)
 
 demo: $(STAMP_BASE)
-	$(BIN)/python examples/xor.py
+	$(BIN)/glassbox train --dataset digits --model mlp --optimizer adam --epochs 20 --out runs/demo
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check src tests bench examples
-	$(BIN)/python -m pytest -n 2 --timeout 900 -q
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --timeout 900 -q
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests bench examples
