@@ -291,6 +291,7 @@ F32_2x3 = {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}
             "not part of the saved structure",
         ),
         ({"a": F32_2x3, "__metadata__": {"glassbox.tree": "{oops"}}, bytes(24), None, "not valid JSON"),
+        ({"a": F32_2x3, "__metadata__": {"glassbox.tree": '{"__dict__": [[["a"], 1]]}'}}, bytes(24), None, "malformed"),
     ],
 )
 def test_corrupt_file_gives_a_clear_error(tmp_path, header, data, header_length, words):

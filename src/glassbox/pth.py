@@ -22,6 +22,7 @@ strides and offsets are checked against the storage's size before they are used.
 
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import math
 import os
@@ -120,6 +121,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
         self.pending: list = []  # (tensor, storage, offset, size, stride), filled once storages are read
 
     def find_class(self, module: str, name: str):
+        # Protocol 2 pickles spell Python 3 modules the Python 2 way ('__builtin__'); name them as Python does.
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         if (module, name) == ("collections", "OrderedDict"):
             return collections.OrderedDict
         if module == "torch._utils" and name in ("_rebuild_tensor_v2", "_rebuild_tensor"):

@@ -184,7 +184,12 @@ def _decode(tree, tensors: dict, unused: set, path):
     if "__tuple__" in tree:
         return tuple(_decode(item, tensors, unused, path) for item in tree["__tuple__"])
     if "__dict__" in tree:
-        return {key: _decode(item, tensors, unused, path) for key, item in tree["__dict__"]}
+        items = tree["__dict__"]
+        if not all(
+            isinstance(item, list) and len(item) == 2 and not isinstance(item[0], list | dict) for item in items
+        ):
+            raise format_error(path, f"malformed dict node {tree!r} in the {TREE_KEY!r} metadata")
+        return {key: _decode(item, tensors, unused, path) for key, item in items}
     raise format_error(path, f"unexpected node {tree!r} in the {TREE_KEY!r} metadata")
 
 
