@@ -53,8 +53,8 @@ def _reduce(loss: Tensor, reduction: str, op: str, weight: Tensor | None = None,
     if reduction == "sum":
         return total
     count = weight.sum() if weight is not None and mean_over_weight else loss.numel()
-    if loss.numel() == 0:  # PyTorch's 0/0, with no warning and a zero gradient
-        return total * 0.0 + float("nan")
+    if count == 0:  # an empty batch or all weights zero: PyTorch's 0/0 (nan, and nan gradients), without a warning
+        return total * float("nan")
     return total / count
 
 
