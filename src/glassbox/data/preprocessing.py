@@ -18,7 +18,7 @@ Per-channel normalisation of images (``normalize``, torchvision's signature):
 
 Statistics are fitted in float64 and applied in the input's dtype. Arrays in,
 arrays out; Tensors in, Tensors out (composed of Tensor ops, so gradients flow
-through a transform). The statistics are taken over ``dim`` (default 0: rows
+through a transform, with the fitted statistics as constants). The statistics are taken over ``dim`` (default 0: rows
 are samples, columns are features; ``dim=(0, 2, 3)`` gives one statistic per
 channel of NCHW images). A feature that never varies keeps scale 1 instead of
 dividing by zero, as in scikit-learn.
@@ -57,22 +57,26 @@ def _reduced_dims(dim, ndim: int, who: str) -> tuple:
     return tuple(sorted(set(out)))
 
 
-def _apply(x, was_tensor: bool, shift, scale, offset=0.0, inverse: bool = False):
-    """``(x - shift) / scale + offset`` (or its inverse), in x's float dtype, on x's device."""
+def _apply(x, was_tensor: bool, shift, scale, offset=0.0, inverse: bool = False, divide: bool = True):
+    """``(x - shift) / scale + offset`` (``* scale`` when not ``divide``) or its inverse, in x's float dtype,
+    on x's device."""
     array = x.data if was_tensor else x
     dtype = _float_dtype(array)
     xp = backend.module_of(array)
     shift, scale = xp.asarray(shift, dtype=dtype), xp.asarray(scale, dtype=dtype)
     if was_tensor:
         value = x if x.dtype == dtype else x.to(dtype)
-        shift_t, scale_t = Tensor._wrap(shift), Tensor._wrap(scale)
-        if inverse:
-            return (value - offset) * scale_t + shift_t
-        return (value - shift_t) / scale_t + offset
-    value = array.astype(dtype, copy=False)
+        shift, scale = Tensor._wrap(shift), Tensor._wrap(scale)
+    else:
+        value = array.astype(dtype, copy=False)
+        offset = dtype.type(offset)
     if inverse:
-        return (value - dtype.type(offset)) * scale + shift
-    return (value - shift) / scale + dtype.type(offset)
+        value = value - offset
+        value = value * scale if divide else value / scale
+        return value + shift
+    value = value - shift
+    value = value / scale if divide else value * scale
+    return value + offset
 
 
 class _Scaler:
@@ -186,13 +190,14 @@ class MinMaxScaler(_Scaler):
         self.data_min_ = data_min.squeeze(axis=dims)
         self.data_max_ = data_max.squeeze(axis=dims)
         self.data_range_ = self.data_max_ - self.data_min_
-        # x' = (x - shift) / scale + low  with  scale = (max - min) / (b - a)
+        # x' = (x - min) * factor + a  with  factor = (b - a) / (max - min): a multiplication, as in
+        # scikit-learn, so the ends of the range come out exact (4 * 63.75 = 255, not 4 / 0.0156… = 254.99998)
         self._shift = data_min
-        self._scale = _nonzero_scale(data_max - data_min) / (high - low)
+        self._scale = (high - low) / _nonzero_scale(data_max - data_min)
 
     def transform(self, x):
         x, was_tensor = self._check(x, "transform")
-        out = _apply(x, was_tensor, self._shift, self._scale, offset=self.feature_range[0])
+        out = _apply(x, was_tensor, self._shift, self._scale, offset=self.feature_range[0], divide=False)
         if self.clip:
             low, high = self.feature_range
             out = out.clamp(low, high) if was_tensor else backend.module_of(out).clip(out, low, high)
@@ -200,7 +205,8 @@ class MinMaxScaler(_Scaler):
 
     def inverse_transform(self, scaled):
         scaled, was_tensor = self._check(scaled, "inverse_transform")
-        return _apply(scaled, was_tensor, self._shift, self._scale, offset=self.feature_range[0], inverse=True)
+        return _apply(scaled, was_tensor, self._shift, self._scale, offset=self.feature_range[0], inverse=True,
+                      divide=False)
 
 
 def min_max_scale(x, feature_range=(0.0, 1.0), dim=None):
