@@ -15,6 +15,35 @@ from glassbox.nn.module import Module
 from glassbox.nn.parameter import Parameter
 
 # ---- activations ----
+# isort: split
+from glassbox.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    BinaryStep,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Swish,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+    get_activation,
+)
 
 # ---- losses ----
 # isort: split

@@ -8,6 +8,35 @@ module gathers them under one name: ``import glassbox.nn.functional as F``.
 from glassbox.nn.linear import bilinear, linear  # noqa: F401
 
 # ---- activations ----
+# isort: split
+from glassbox.nn.activation_functions import (  # noqa: F401
+    binary_step,
+    celu,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    maxout,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softsign,
+    swish,
+    tanh,
+    tanhshrink,
+    threshold,
+)
 
 # ---- losses ----
 # isort: split
