@@ -172,3 +172,11 @@ def test_extract_damaged_archive(tmp_path):
     archive.write_bytes(_tar([("a.bin", CONTENT)])[:2000])
     with pytest.raises(ValueError, match="damaged"):
         extract_tar(archive, tmp_path / "out")
+
+
+def test_mirror_serving_a_wrong_file_is_a_checksum_error(local_server, tmp_path):
+    local_server.publish("file.bin", CONTENT)
+    with pytest.raises(ChecksumError, match="from any mirror") as caught:
+        download_from_mirrors([local_server.url + "gone/", local_server.url], "file.bin", tmp_path,
+                              sha256="f" * 64, quiet=True)
+    assert "HTTP 404" in str(caught.value) and "checksum mismatch" in str(caught.value)

@@ -149,17 +149,20 @@ def download_from_mirrors(mirrors, filename: str, root=None, sha256: str | None 
                           timeout: float = 30.0, quiet: bool = False) -> Path:
     """Try ``mirror + filename`` for each mirror in turn; the first that yields a verified file wins.
 
-    A checksum mismatch also moves on to the next mirror; when all fail, the
-    error lists what each one said.
+    A checksum mismatch also moves on to the next mirror. When all fail, the
+    error lists what each one said; it is a ``ChecksumError`` when some mirror
+    served the file but with the wrong contents.
     """
-    failures = []
+    failures, mismatch = [], False
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
         try:
             return download_url(url, root, filename, sha256=sha256, md5=md5, timeout=timeout, quiet=quiet)
         except DownloadError as error:
+            mismatch = mismatch or isinstance(error, ChecksumError)
             failures.append(f"  {url}: {error}")
-    raise DownloadError(f"could not download {filename} from any mirror:\n" + "\n".join(failures))
+    error_type = ChecksumError if mismatch else DownloadError
+    raise error_type(f"could not download {filename} from any mirror:\n" + "\n".join(failures))
 
 
 def _safe_member_path(archive: Path, member: tarfile.TarInfo, destination: Path) -> Path:
