@@ -60,3 +60,5 @@ from glassbox.nn.loss import (
 )
 
 # ---- utilities ----
+# isort: split
+from glassbox.nn import utils
