@@ -412,6 +412,8 @@ def test_bad_arguments_fail_with_clear_messages():
         F.relu([1.0, 2.0])
     with pytest.raises(TypeError, match="gelu"):
         F.gelu(np.ones(3))
+    with pytest.raises(TypeError, match="can't overwrite a int64 input"):
+        F.elu(gb.tensor([1, -2]), inplace=True)
 
 
 def test_integer_inputs_as_torch():

@@ -6,7 +6,7 @@
     tanh         f(x) = (e^x - e^-x) / (e^x + e^-x)         f'(x) = 1 - tanh²(x)
     relu         f(x) = max(0, x)                           f'(x) = 1 if x > 0 else 0
     leaky relu   f(x) = x if x > 0 else a·x  (a = 0.01)     f'(x) = 1 if x > 0 else a
-    prelu        the same with a learned per channel        df/da = 0 if x > 0 else x
+    prelu        leaky relu, its a learned per channel      df/da = 0 if x > 0 else x
     elu          f(x) = x if x > 0 else α(e^x - 1)          f'(x) = 1 if x > 0 else f(x) + α
     swish/silu   f(x) = x·σ(x)                              f'(x) = σ(x)(1 + x(1 - σ(x)))
     softplus     f(x) = ln(1 + e^x)                         f'(x) = σ(x)
@@ -46,10 +46,13 @@ def _tensor(input, name: str) -> Tensor:
     return input
 
 
-def _floating(input, name: str) -> Tensor:
+def _floating(input, name: str, inplace: bool = False) -> Tensor:
     """The input as a floating point tensor (integers become the default float, as PyTorch's activations do)."""
     input = _tensor(input, name)
     if input.data.dtype.kind != "f":
+        if inplace:
+            raise TypeError(f"{name}(inplace=True): the result is floating point, it can't overwrite a {input.dtype} "
+                            f"input; pass inplace=False")
         return elementwise.cast(input, dtypes.default_float)
     return input
 
@@ -261,7 +264,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """f(x) = x if x > 0 else a·x, i.e. max(a·x, x) for a < 1 (a = ``negative_slope``);
     f'(x) = 1 if x > 0 else a (a at x = 0, as PyTorch)."""
-    input = _floating(input, "leaky_relu")
+    input = _floating(input, "leaky_relu", inplace)
     return _in_place(input, LeakyRelu.apply(input, slope=negative_slope), inplace, "leaky_relu")
 
 
@@ -292,7 +295,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU: f(x) = x if x > 0 else α(e^x - 1);  f'(x) = 1 if x > 0 else α·e^x = f(x) + α (α at x = 0, as PyTorch)."""
-    input = _floating(input, "elu")
+    input = _floating(input, "elu", inplace)
     return _in_place(input, Elu.apply(input, alpha=alpha, scale=1.0, input_scale=1.0), inplace, "elu")
 
 
@@ -303,13 +306,13 @@ SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU: f(x) = λ·x if x > 0 else λα(e^x - 1), with λ ≈ 1.0507 and α ≈ 1.6733 chosen so activations keep
     zero mean and unit variance;  f'(x) = λ if x > 0 else f(x) + λα (λα at x = 0, as PyTorch)."""
-    input = _floating(input, "selu")
+    input = _floating(input, "selu", inplace)
     return _in_place(input, Elu.apply(input, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1.0), inplace, "selu")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """CELU: f(x) = max(0, x) + min(0, α(e^(x/α) - 1));  f'(x) = 1 if x > 0 else e^(x/α) (1 at x = 0)."""
-    input = _floating(input, "celu")
+    input = _floating(input, "celu", inplace)
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
     result = Elu.apply(input, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
@@ -318,7 +321,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """SiLU, also called swish: f(x) = x·σ(x), a self-gated ReLU;  f'(x) = σ(x)(1 + x(1 - σ(x)))."""
-    input = _floating(input, "silu")
+    input = _floating(input, "silu", inplace)
     return _in_place(input, input * ops.sigmoid(input), inplace, "silu")
 
 
@@ -364,19 +367,19 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """f(x) = relu6(x + 3) / 6, a piecewise-linear σ;  f'(x) = 1/6 for -3 < x < 3, else 0."""
-    input = _floating(input, "hardsigmoid")
+    input = _floating(input, "hardsigmoid", inplace)
     return _in_place(input, Hardtanh.apply(input + 3.0, low=0.0, high=6.0) / 6.0, inplace, "hardsigmoid")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """f(x) = x·relu6(x + 3) / 6, a piecewise swish;  f'(x) = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 for x >= 3."""
-    input = _floating(input, "hardswish")
+    input = _floating(input, "hardswish", inplace)
     return _in_place(input, input * hardsigmoid(input), inplace, "hardswish")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """f(x) = x·tanh(softplus(x));  f'(x) = tanh(sp) + x·σ(x)(1 - tanh²(sp)) with sp = softplus(x)."""
-    input = _floating(input, "mish")
+    input = _floating(input, "mish", inplace)
     return _in_place(input, input * ops.tanh(softplus(input)), inplace, "mish")
 
 
