@@ -157,3 +157,14 @@ def test_base_classes_explain_what_is_missing():
         Dataset()[0]
     with pytest.raises(NotImplementedError, match="__len__"):
         len(Dataset())
+
+
+def test_importing_glassbox_data_stays_light():
+    # scikit-learn and the network stack are imported only by the functions that use them
+    import subprocess
+    import sys
+
+    code = ("import sys, glassbox.data; heavy = [m for m in ('sklearn', 'urllib.request', 'http.client', 'torch') "
+            "if m in sys.modules]; print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

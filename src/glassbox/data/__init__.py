@@ -1,4 +1,4 @@
-"""Data: datasets, samplers, the DataLoader that batches them, preprocessing, and downloads.
+"""Data: datasets, samplers, the DataLoader that batches them, transforms, preprocessing, and downloads.
 
     from glassbox.data import DataLoader, TensorDataset
     loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
@@ -6,7 +6,7 @@
         ...
 """
 
-from . import datasets
+from . import datasets, transforms
 from .collate import default_collate, default_convert
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .download import ChecksumError, DownloadError, cache_dir, check_integrity, download_url, extract_tar
