@@ -175,3 +175,12 @@ broadcastable = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_
 @given(shapes=broadcastable, op=st.sampled_from(["add", "sub", "mul", "maximum"]))
 def test_binary_ops_on_random_broadcastable_shapes(shapes, op):
     check(BINARY[op], list(shapes.input_shapes))
+
+
+def test_softplus_gradient_at_zero_is_one_half():
+    check(lambda x: torch.nn.functional.softplus(x) if isinstance(x, torch.Tensor) else gb.softplus(x),
+          inputs=[np.array([0.0, -1e-3, 1e-3], dtype=np.float64)], dtype="float64")
+
+
+def test_log1p_is_accurate_for_tiny_inputs():
+    check(lambda x: x.log1p(), inputs=[np.array([1e-10, 1e-5, 0.5, 3.0], dtype=np.float64)], dtype="float64")

@@ -212,29 +212,6 @@ class Hardtanh(Function):
         return grad * self.inside
 
 
-class Softplus(Function):
-    """f(x) = ln(1 + e^(βx)) / β, and x itself where βx > threshold;  f'(x) = σ(βx) (1 past the threshold).
-
-    Computed as (max(βx, 0) + ln(1 + e^-|βx|)) / β, which never overflows. σ(βx) comes back from the output:
-    e^(βf) = 1 + e^(βx), so σ(βx) = 1 - e^(-βf), accurate for every x.
-    """
-
-    def forward(self, a, beta, threshold):
-        xp = backend.module_of(a)
-        scaled = a * beta if beta != 1 else a
-        self.linear = scaled > threshold
-        smooth = xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))
-        if beta != 1:
-            smooth = smooth / beta
-        self.out, self.beta = xp.where(self.linear, a, smooth), beta
-        return self.out
-
-    def backward(self, grad):
-        xp = backend.module_of(grad)
-        sigmoid = -xp.expm1(-self.beta * self.out)
-        return grad * xp.where(self.linear, 1, sigmoid).astype(grad.dtype, copy=False)
-
-
 # ---- the functions ------------------------------------------------------------------------------------------------
 def binary_step(input: Tensor) -> Tensor:
     """f(x) = 0 for x < 0, 1 for x >= 0 (the notes' binary step; ``torch.heaviside(x, 1)``).
@@ -331,13 +308,13 @@ swish = silu
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """f(x) = ln(1 + e^(βx)) / β, a smooth ReLU, and x itself where βx > ``threshold`` (there the two agree to
     float precision);  f'(x) = σ(βx) (1 past the threshold). With β = 1 it is the notes' ln(1 + e^x)."""
-    return Softplus.apply(_floating(input, "softplus"), beta=beta, threshold=threshold)
+    return ops.softplus(_floating(input, "softplus"), beta=beta, threshold=threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """f(x) = ln σ(x) = -softplus(-x);  f'(x) = 1 - σ(x)."""
     input = _floating(input, "logsigmoid")
-    return -Softplus.apply(-input, beta=1.0, threshold=math.inf)
+    return -ops.softplus(-input, beta=1.0, threshold=math.inf)
 
 
 def softsign(input: Tensor) -> Tensor:

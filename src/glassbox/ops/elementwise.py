@@ -233,6 +233,38 @@ class Log(Function):
         return grad / self.a
 
 
+class Log1p(Function):
+    def forward(self, a):
+        self.a = a
+        return backend.module_of(a).log1p(a)
+
+    def backward(self, grad):
+        return grad / (1 + self.a)
+
+
+class Softplus(Function):
+    """f(x) = ln(1 + e^(βx)) / β, and x itself where βx > threshold;  f'(x) = σ(βx) (1 past the threshold).
+
+    Computed as (max(βx, 0) + ln(1 + e^-|βx|)) / β, which never overflows. σ(βx) comes back from the output:
+    e^(βf) = 1 + e^(βx), so σ(βx) = 1 - e^(-βf), accurate for every x.
+    """
+
+    def forward(self, a, beta, threshold):
+        xp = backend.module_of(a)
+        scaled = a * beta if beta != 1 else a
+        self.linear = scaled > threshold
+        smooth = xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))
+        if beta != 1:
+            smooth = smooth / beta
+        self.out, self.beta = xp.where(self.linear, a, smooth), beta
+        return self.out
+
+    def backward(self, grad):
+        xp = backend.module_of(grad)
+        sigmoid = -xp.expm1(-self.beta * self.out)
+        return grad * xp.where(self.linear, 1, sigmoid).astype(grad.dtype, copy=False)
+
+
 class Sqrt(Function):
     def forward(self, a):
         self.out = backend.module_of(a).sqrt(a)
@@ -445,16 +477,15 @@ def reciprocal(a: Tensor) -> Tensor:
 
 
 def log1p(a: Tensor) -> Tensor:
-    return log(add(a, 1.0))
+    """log(1 + a), accurate for tiny a (where 1 + a would round away a's digits)."""
+    return _float_unary(Log1p, "log1p")(a)
 
 
 def softplus(a: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + e^(beta·a)) / beta, written as relu(x) + log(1 + e^-|x|) so it never overflows."""
-    scaled = mul(a, beta) if beta != 1 else a
-    stable = add(relu(scaled), log(add(exp(neg(abs(scaled))), 1.0)))
-    if beta != 1:
-        stable = div(stable, beta)
-    return where(scaled.data > threshold, a, stable)
+    """log(1 + e^(beta·a)) / beta, and a itself where beta·a > threshold."""
+    if a.data.dtype.kind != "f":
+        a = cast(a, dtypes.default_float)
+    return Softplus.apply(a, beta=beta, threshold=threshold)
 
 
 # ---- comparisons: values only, never a gradient ---------------------------------------------------------
