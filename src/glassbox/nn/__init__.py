@@ -10,8 +10,13 @@ from glassbox.nn import functional
 # isort: split
 from glassbox.nn import init
 from glassbox.nn.container import ModuleDict, ModuleList, Sequential
+from glassbox.nn.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
+from glassbox.nn.embedding import Embedding
+from glassbox.nn.flatten import Flatten, Unflatten
 from glassbox.nn.linear import Bilinear, Identity, Linear
+from glassbox.nn.maxout import Maxout
 from glassbox.nn.module import Module
+from glassbox.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from glassbox.nn.parameter import Parameter
 
 # ---- activations ----

@@ -5,7 +5,10 @@ module gathers them under one name: ``import glassbox.nn.functional as F``.
 """
 
 # ---- layers (linear, dropout, normalization, embedding) ----
+from glassbox.nn.dropout import dropout, dropout1d, dropout2d, dropout3d  # noqa: F401
+from glassbox.nn.embedding import embedding  # noqa: F401
 from glassbox.nn.linear import bilinear, linear  # noqa: F401
+from glassbox.nn.normalization import batch_norm, layer_norm  # noqa: F401
 
 # ---- activations ----
 # isort: split

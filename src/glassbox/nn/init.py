@@ -226,8 +226,13 @@ def lecun_normal_(tensor: Tensor, generator=None) -> Tensor:
 
 
 # ---- truncated normal, orthogonal, sparse -------------------------------------------------------------------
-def _normal_cdf(x: float) -> float:
-    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+def _standard_normal_mass(low: float, high: float) -> float:
+    """P(low ≤ Z ≤ high) for Z ~ N(0, 1), through erfc in the tails so that small masses keep their digits."""
+    if low > 0:
+        return (math.erfc(low / math.sqrt(2.0)) - math.erfc(high / math.sqrt(2.0))) / 2.0
+    if high < 0:
+        return _standard_normal_mass(-high, -low)
+    return (math.erf(high / math.sqrt(2.0)) - math.erf(low / math.sqrt(2.0))) / 2.0
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
@@ -243,9 +248,10 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     xp = backend.module_of(tensor.data)
     rng = _generator(tensor, generator)
     low, high = (a - mean) / std, (b - mean) / std  # the interval in standard units
-    mass = _normal_cdf(high) - _normal_cdf(low)
+    mass = _standard_normal_mass(low, high)
     nearest = min(max(0.0, low), high)  # the point of [low, high] closest to the mode
-    uniform_acceptance = mass / ((high - low) * math.exp(-nearest**2 / 2) / math.sqrt(2 * math.pi))
+    largest_density = math.exp(-nearest**2 / 2) / math.sqrt(2 * math.pi)
+    uniform_acceptance = mass / ((high - low) * largest_density) if largest_density > 0 else 0.0
     use_uniform = uniform_acceptance > mass
     acceptance = max(mass, uniform_acceptance)
     if acceptance < 1e-6:
