@@ -19,7 +19,7 @@ def test_normalize_per_channel():
     out = T.Normalize([0.5, 0.4, 0.3], [0.1, 0.2, 0.3])(gb.tensor(IMAGE))
     expected = (IMAGE - np.array([0.5, 0.4, 0.3])[:, None, None]) / np.array([0.1, 0.2, 0.3])[:, None, None]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="2 channel means"):
+    with pytest.raises(ValueError, match="2 values for an image with 3 channels"):
         T.Normalize([0.5, 0.5], [1, 1])(IMAGE)
 
 

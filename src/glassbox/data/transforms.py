@@ -79,22 +79,20 @@ class ToTensor:
 
 
 class Normalize:
-    """(x - mean) / std per channel."""
+    """(x - mean) / std per channel (``glassbox.data.preprocessing.normalize`` as a transform)."""
 
     def __init__(self, mean, std):
-        self.mean = numpy.asarray(mean, dtype=numpy.float32).reshape(-1, 1, 1)
-        self.std = numpy.asarray(std, dtype=numpy.float32).reshape(-1, 1, 1)
-        if numpy.any(self.std == 0):
+        self.mean, self.std = list(numpy.ravel(mean)), list(numpy.ravel(std))
+        if 0 in self.std:
             raise ValueError("Normalize: std must not contain zeros")
 
     def __call__(self, image):
-        array, was_tensor = _as_array(image)
-        if self.mean.shape[0] not in (1, array.shape[0]):
-            raise ValueError(f"Normalize: {self.mean.shape[0]} channel means for an image with {array.shape[0]}")
-        return _like(((array - self.mean) / self.std).astype(array.dtype, copy=False), was_tensor)
+        from glassbox.data.preprocessing import normalize
+
+        return normalize(image, self.mean, self.std)
 
     def __repr__(self):
-        return f"Normalize(mean={self.mean.ravel().tolist()}, std={self.std.ravel().tolist()})"
+        return f"Normalize(mean={self.mean}, std={self.std})"
 
 
 class RandomHorizontalFlip:
