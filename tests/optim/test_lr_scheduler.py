@@ -231,3 +231,24 @@ def test_reduce_lr_on_plateau_rejects_bad_options():
         lr_scheduler.ReduceLROnPlateau(optimizer, min_lr=[0.1])
     with pytest.raises(TypeError, match="not an Optimizer"):
         lr_scheduler.StepLR(object(), step_size=2)
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "CosineAnnealingLR", "LinearLR warm-up",
+                                  "SequentialLR warm-up then cosine"])
+def test_state_dict_has_torchs_keys_and_a_torch_state_resumes_here(name):
+    ours_optimizer, theirs_optimizer = make_optimizer(gb, optim), make_optimizer(torch, torch.optim)
+    ours = SCHEDULES[name](lr_scheduler, ours_optimizer)
+    theirs = SCHEDULES[name](torch.optim.lr_scheduler, theirs_optimizer)
+    for _ in range(12):
+        theirs_optimizer.step()
+        theirs.step()
+    assert set(ours.state_dict()) == set(theirs.state_dict())
+    for group, their_group in zip(ours_optimizer.param_groups, theirs_optimizer.param_groups, strict=True):
+        group["lr"] = their_group["lr"]
+    ours.load_state_dict(copy.deepcopy(theirs.state_dict()))
+    for _ in range(20):
+        ours_optimizer.step()
+        ours.step()
+        theirs_optimizer.step()
+        theirs.step()
+        np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-13)

@@ -69,6 +69,19 @@ def test_groups_get_defaults_for_options_they_do_not_set():
     assert optimizer.param_groups[1]["momentum"] == 0.9 and optimizer.param_groups[1]["params"] == [b]
 
 
+def test_a_group_dict_given_by_the_caller_is_the_group_like_torch():
+    group = {"params": [gb.zeros(2, requires_grad=True)], "lr": 0.1}
+    optimizer = SGD([gb.zeros(3, requires_grad=True)], lr=0.5)
+    optimizer.add_param_group(group)
+    group["lr"] = 0.01
+    assert optimizer.param_groups[1]["lr"] == 0.01 and optimizer.param_groups[1]["momentum"] == 0
+
+
+def test_rejects_a_learning_rate_that_is_not_a_number():
+    with pytest.raises(TypeError, match="learning rate must be a number"):
+        SGD([gb.zeros(2, requires_grad=True)], lr=gb.tensor(0.1))
+
+
 def test_named_parameters_keep_their_names_like_torch():
     ours = SGD([("w", gb.zeros(2, requires_grad=True)), ("b", gb.zeros(1, requires_grad=True))], lr=0.1)
     theirs = torch.optim.SGD([("w", torch.zeros(2, requires_grad=True)), ("b", torch.zeros(1, requires_grad=True))],

@@ -16,11 +16,9 @@ two schedulers on the same optimizer compose; ``step(epoch)`` (deprecated) uses 
 
 from __future__ import annotations
 
-import functools
 import math
 import types
 import warnings
-import weakref
 from bisect import bisect_right
 from collections import Counter
 
@@ -62,7 +60,6 @@ class LRScheduler:
                     )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        _track_optimizer_steps(optimizer)
         self._initial_step()
 
     _get_lr_called_within_step = False
@@ -124,23 +121,6 @@ class LRScheduler:
             warnings.warn("To get the last learning rate computed by the scheduler, use `get_last_lr()`.",
                           UserWarning, stacklevel=3)
         return [group["lr"] for group in self.optimizer.param_groups]
-
-
-def _track_optimizer_steps(optimizer: Optimizer) -> None:
-    """Make ``optimizer.step`` note that it ran, so a scheduler stepped first can warn (as PyTorch does)."""
-    if getattr(optimizer.step, "_tracked_by_scheduler", False):
-        return
-    step_function = optimizer.step.__func__
-    optimizer_reference = weakref.ref(optimizer)  # no cycle through the instance's own attribute
-
-    @functools.wraps(step_function)
-    def step(*args, **kwargs):
-        tracked = optimizer_reference()
-        tracked._opt_called = True
-        return step_function(tracked, *args, **kwargs)
-
-    step._tracked_by_scheduler = True
-    optimizer.step = step
 
 
 class LambdaLR(LRScheduler):

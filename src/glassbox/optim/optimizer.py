@@ -23,6 +23,8 @@ they record no graph and cost no more than the arithmetic itself.
 from __future__ import annotations
 
 import copy
+import functools
+import numbers
 from collections import defaultdict
 
 import numpy
@@ -33,6 +35,22 @@ from glassbox.tensor import Tensor, enable_grad
 
 class Optimizer:
     """Base class of all optimizers: holds ``param_groups``, ``state`` and ``defaults``."""
+
+    def __init_subclass__(cls, **kwargs):
+        """Make every subclass's ``step`` note that it ran, so that a learning-rate scheduler stepped before
+        the optimizer can warn that the first value of its schedule is being skipped (as PyTorch does)."""
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is None or getattr(step, "_notes_call", False):
+            return
+
+        @functools.wraps(step)
+        def noted_step(self, *args, **kwargs):
+            self._opt_called = True
+            return step(self, *args, **kwargs)
+
+        noted_step._notes_call = True
+        cls.step = noted_step
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
@@ -61,7 +79,7 @@ class Optimizer:
         """Add a group of parameters with its own options (e.g. to unfreeze layers while fine-tuning)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"{type(self).__name__}.add_param_group: expected a dict, got {type(param_group).__name__}")
-        group = dict(param_group)
+        group = param_group  # the caller's dict becomes the group, as in PyTorch (later edits to it count)
         params = group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -98,7 +116,9 @@ class Optimizer:
         """Reject option values that make no sense (a subclass adds its own checks)."""
         name = type(self).__name__
         lr = group.get("lr", 0.0)
-        if not isinstance(lr, Tensor) and lr < 0.0:
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+            raise TypeError(f"{name}: the learning rate must be a number, got {type(lr).__name__} (use float(lr))")
+        if lr < 0.0:
             raise ValueError(f"{name}: invalid learning rate {lr}: expected lr >= 0")
         if group.get("weight_decay", 0.0) < 0.0:
             raise ValueError(f"{name}: invalid weight_decay {group['weight_decay']}: expected >= 0")
