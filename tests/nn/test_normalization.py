@@ -113,7 +113,8 @@ def test_normalisation_is_stable_for_large_offsets():
 def test_one_primitive_in_the_graph():
     x = gb.randn(4, 3, requires_grad=True)
     out = nn.BatchNorm1d(3)(x)
-    assert type(out.grad_fn).__name__ == "NormalizeScaleShift" and out.grad_fn.parents[0] is x
+    assert type(out.grad_fn).__name__ == "BatchNormFunction" and out.grad_fn.parents[0] is x
+    assert type(nn.LayerNorm(3)(x).grad_fn).__name__ == "LayerNormFunction"
 
 
 def test_errors_name_the_layer_and_shapes():

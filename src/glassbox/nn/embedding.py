@@ -38,8 +38,12 @@ class EmbeddingLookup(Function):
             # each row's gradient divided by how often its token appears in the batch
             counts = xp.bincount(flat_indices, minlength=self.weight_shape[0])
             flat_grad = flat_grad / counts[flat_indices][:, None]
-        grad_weight = xp.zeros(self.weight_shape, dtype=grad.dtype)
-        xp.add.at(grad_weight, flat_indices, flat_grad)
+        # add.at over flat element positions (row · D + column) is several times faster than over rows
+        columns = self.weight_shape[1]
+        positions = (flat_indices.astype(xp.int64)[:, None] * columns + xp.arange(columns)).reshape(-1)
+        grad_weight = xp.zeros(self.weight_shape[0] * columns, dtype=grad.dtype)
+        xp.add.at(grad_weight, positions, flat_grad.reshape(-1))
+        grad_weight = grad_weight.reshape(self.weight_shape)
         if self.padding_idx is not None:
             grad_weight[self.padding_idx] = 0
         return grad_weight

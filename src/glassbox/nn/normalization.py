@@ -17,16 +17,20 @@ evaluation, where a single sample has no batch to be normalised against:
 ``momentum=None`` makes these a cumulative average (factor 1 / batches seen).
 In ``eval()`` mode batch norm normalises with the running averages instead.
 
-The forward and backward are one primitive: composed from elementary ops the
-graph would hold a dozen nodes; the analytic gradient, with g = dL/dx̂ = γ · dL/dy,
+Each layer is one primitive (BatchNormFunction, LayerNormFunction): composed
+from elementary ops the graph would hold a dozen nodes; the analytic gradient,
+with g = dL/dx̂ = γ · dL/dy,
 
     dL/dx = (g − mean(g) − x̂ · mean(g · x̂)) / √(σ² + ε)
 
 is one expression (when μ and σ² are constants, as in eval mode, it is just g / √(σ² + ε)).
+Batch norm works on x viewed as (N, C, L), layer norm on x viewed as (M, K),
+so that every reduction is over whole axes of a fixed layout.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from glassbox import backend, creation, dtypes
@@ -37,59 +41,122 @@ from .module import Module
 from .parameter import Parameter
 
 
-class NormalizeScaleShift(Function):
-    """y = γ · (x − μ) · inv_std + β, with μ and inv_std = 1/√(σ² + ε) given as arrays.
+def _split_affine(affine, has_weight):
+    """The (weight, bias) arrays out of the tensors passed after x (either may be absent)."""
+    weight = affine[0] if has_weight else None
+    bias = affine[-1] if len(affine) > int(has_weight) else None
+    return weight, bias
 
-    ``axes``: the axes the statistics were taken over (they depend on x when
-    ``batch_statistics``); ``param_axes``: the axes γ and β are broadcast over,
-    ``param_shape``: their shape broadcast against x.
+
+def _affine_grads(needs, has_weight, has_bias, grad_weight, grad_bias) -> list:
+    grads = []
+    if has_weight:
+        grads.append(grad_weight if needs[1] else None)
+    if has_bias:
+        grads.append(grad_bias if needs[-1] else None)
+    return grads
+
+
+class BatchNormFunction(Function):
+    """Batch norm of x viewed as (N, C, L): statistics per channel over N and L.
+
+    Like PyTorch's kernel it updates the running statistics in place (training
+    mode); in evaluation it normalises with them, and μ, σ² are then constants
+    for the gradient.
     """
 
-    def forward(self, x, *affine, mean, inv_std, axes, batch_statistics, param_axes, param_shape, has_weight):
-        x_hat = (x - mean) * inv_std
-        self.x_hat, self.inv_std, self.axes, self.batch_statistics = x_hat, inv_std, axes, batch_statistics
-        self.param_axes, self.has_weight = param_axes, has_weight
-        self.weight = affine[0].reshape(param_shape) if has_weight else None
-        out = x_hat * self.weight if has_weight else x_hat
-        if len(affine) > int(has_weight):  # a bias was given
-            out = out + affine[-1].reshape(param_shape)
-        return out
+    def forward(self, x, *affine, running_mean, running_var, training, momentum, eps, has_weight):
+        xp = backend.module_of(x)
+        shape, channels = x.shape, x.shape[1]
+        x = x.reshape(shape[0], channels, -1)  # (N, C, L)
+        count = x.shape[0] * x.shape[2]  # values per channel
+        if training:
+            # the mean accumulated in float64: a float32 running sum of values with a large common offset
+            # would lose the digits that x − μ needs
+            mean = (x.sum(axis=2).sum(axis=0, dtype=dtypes.float64) / count).astype(x.dtype)  # (C,)
+            centred = x - mean[:, None]
+            variance = xp.einsum("ncl,ncl->c", centred, centred) / count  # biased: what normalises the batch
+            if running_mean is not None:
+                running_mean[...] = (1 - momentum) * running_mean + momentum * mean
+            if running_var is not None:
+                running_var[...] = (1 - momentum) * running_var + momentum * variance * (count / (count - 1))
+        else:
+            mean, variance = running_mean.astype(x.dtype, copy=False), running_var.astype(x.dtype, copy=False)
+            centred = x - mean[:, None]
+        inv_std = (1.0 / xp.sqrt(variance + eps)).astype(x.dtype, copy=False)  # (C,)
+        x_hat = centred
+        x_hat *= inv_std[:, None]  # (N, C, L)
+        weight, bias = _split_affine(affine, has_weight)
+        out = x_hat * weight[:, None] if weight is not None else x_hat.copy()
+        if bias is not None:
+            out += bias[:, None]
+        self.x_hat, self.inv_std, self.weight, self.count, self.training = x_hat, inv_std, weight, count, training
+        self.has_bias, self.shape = bias is not None, shape
+        return out.reshape(shape)
 
     def backward(self, grad):
-        needs = self.needs_input_grad
-        x_hat = self.x_hat
+        xp = backend.module_of(grad)
+        needs, x_hat = self.needs_input_grad, self.x_hat
+        grad = grad.reshape(x_hat.shape)  # (N, C, L)
+        grad_bias = xp.einsum("ncl->c", grad)  # Σ g
+        grad_weight = xp.einsum("ncl,ncl->c", grad, x_hat)  # Σ g·x̂
         grad_x = None
         if needs[0]:
-            grad_x_hat = grad * self.weight if self.has_weight else grad
-            if self.batch_statistics:
-                mean_grad = grad_x_hat.mean(axis=self.axes, keepdims=True)
-                mean_grad_x_hat = (grad_x_hat * x_hat).mean(axis=self.axes, keepdims=True)
-                grad_x = (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat) * self.inv_std
-            else:
-                grad_x = grad_x_hat * self.inv_std
-        grads = [grad_x]
-        position = 1
-        if self.has_weight:
-            grads.append((grad * x_hat).sum(axis=self.param_axes) if needs[position] else None)
-            position += 1
-        if len(needs) > position:
-            grads.append(grad.sum(axis=self.param_axes) if needs[position] else None)
-        return tuple(grads)
+            # dL/dx = γ/√(σ²+ε) · (g − Σg/n − x̂·Σ(g·x̂)/n); without the two sums when μ, σ² are constants
+            scale = self.inv_std if self.weight is None else self.weight * self.inv_std  # (C,)
+            grad_x = grad * scale[:, None]
+            if self.training:
+                grad_x -= x_hat * (scale * grad_weight / self.count)[:, None]
+                grad_x -= (scale * grad_bias / self.count)[:, None]
+            grad_x = grad_x.reshape(self.shape)
+        grads = _affine_grads(needs, self.weight is not None, self.has_bias, grad_weight, grad_bias)
+        return (grad_x, *grads)
 
 
-def _mean(x, axes):
-    """The mean accumulated in float64: a float32 sum of many values with a large common offset loses the
-    digits that the centred values x − μ need (and NumPy sums a non-contiguous axis one value at a time)."""
-    if x.dtype.itemsize >= 8:
-        return x.mean(axis=axes, keepdims=True)
-    return x.mean(axis=axes, keepdims=True, dtype=dtypes.float64).astype(x.dtype)
+class LayerNormFunction(Function):
+    """Layer norm of x viewed as (M, K): each of the M rows normalised over its K features."""
 
+    def forward(self, x, *affine, normalized_size, eps, has_weight):
+        xp = backend.module_of(x)
+        shape = x.shape
+        x = x.reshape(-1, normalized_size)  # (M, K)
+        mean = x.mean(axis=1, keepdims=True)  # a contiguous row: NumPy sums it pairwise, accurately
+        centred = x - mean
+        variance = xp.einsum("mk,mk->m", centred, centred)[:, None] / normalized_size
+        inv_std = (1.0 / xp.sqrt(variance + eps)).astype(x.dtype, copy=False)  # (M, 1)
+        x_hat = centred
+        x_hat *= inv_std
+        weight, bias = _split_affine(affine, has_weight)
+        weight = weight.reshape(-1) if weight is not None else None
+        out = x_hat * weight if weight is not None else x_hat.copy()
+        if bias is not None:
+            out += bias.reshape(-1)
+        self.x_hat, self.inv_std, self.weight, self.shape = x_hat, inv_std, weight, shape
+        self.has_bias = bias is not None
+        self.parameter_shape = affine[0].shape if affine else None  # normalized_shape
+        return out.reshape(shape)
 
-def _normalize(input, weight, bias, mean, inv_std, axes, batch_statistics, param_axes, param_shape) -> Tensor:
-    affine = [t for t in (weight, bias) if t is not None]
-    return NormalizeScaleShift.apply(input, *affine, mean=mean, inv_std=inv_std, axes=axes,
-                                     batch_statistics=batch_statistics, param_axes=param_axes,
-                                     param_shape=param_shape, has_weight=weight is not None)
+    def backward(self, grad):
+        xp = backend.module_of(grad)
+        needs, x_hat = self.needs_input_grad, self.x_hat
+        grad = grad.reshape(x_hat.shape)  # (M, K)
+        grad_x = None
+        if needs[0]:
+            # dL/dx = (g − mean(g) − x̂·mean(g·x̂)) / √(σ²+ε), with g = γ·dL/dy, means over each row
+            grad_x_hat = grad * self.weight if self.weight is not None else grad
+            row_mean = grad_x_hat.mean(axis=1, keepdims=True)
+            row_mean_x_hat = xp.einsum("mk,mk->m", grad_x_hat, x_hat)[:, None] / x_hat.shape[1]
+            grad_x = grad_x_hat - row_mean
+            grad_x -= x_hat * row_mean_x_hat
+            grad_x *= self.inv_std
+            grad_x = grad_x.reshape(self.shape)
+        grad_weight = grad_bias = None
+        if self.weight is not None and needs[1]:
+            grad_weight = xp.einsum("mk,mk->k", grad, x_hat).reshape(self.parameter_shape)
+        if self.has_bias and needs[-1]:
+            grad_bias = grad.sum(axis=0).reshape(self.parameter_shape)
+        grads = _affine_grads(needs, self.weight is not None, self.has_bias, grad_weight, grad_bias)
+        return (grad_x, *grads)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
@@ -103,35 +170,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, …), got shape {tuple(input.shape)}")
     channels = input.shape[1]
-    axes = (0,) + tuple(range(2, input.ndim))
-    param_shape = (1, channels) + (1,) * (input.ndim - 2)
     for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                          ("bias", bias)):
         if tensor is not None and tuple(tensor.shape) != (channels,):
             raise RuntimeError(f"batch_norm: {name} has shape {tuple(tensor.shape)}, the input has {channels} "
                                f"channels (shape {tuple(input.shape)})")
-    x = input.data
-    xp = backend.module_of(x)
-    if training:
-        count = x.size // max(channels, 1)
-        if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{tuple(input.shape)}")
-        mean = _mean(x, axes)
-        centred = x - mean
-        var = (centred * centred).mean(axis=axes, keepdims=True)  # biased: what normalises the batch
-        if running_mean is not None:
-            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.reshape(channels)
-        if running_var is not None:
-            unbiased = var.reshape(channels) * (count / (count - 1))
-            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("batch_norm: evaluation (training=False) needs running_mean and running_var")
-        mean = running_mean.data.reshape(param_shape).astype(x.dtype, copy=False)
-        var = running_var.data.reshape(param_shape).astype(x.dtype, copy=False)
-    inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-    return _normalize(input, weight, bias, mean, inv_std, axes, training, axes, param_shape)
+    if training and input.numel() // max(channels, 1) <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("batch_norm: evaluation (training=False) needs running_mean and running_var")
+    affine = [t for t in (weight, bias) if t is not None]
+    return BatchNormFunction.apply(input, *affine, running_mean=None if running_mean is None else running_mean.data,
+                                   running_var=None if running_var is None else running_var.data, training=training,
+                                   momentum=momentum, eps=eps, has_weight=weight is not None)
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -140,21 +191,15 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else \
         tuple(normalized_shape)
     count = len(normalized_shape)
-    if count == 0 or tuple(input.shape[input.ndim - count:]) != normalized_shape or input.ndim < count:
+    if count == 0 or input.ndim < count or tuple(input.shape[input.ndim - count:]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {tuple(input.shape)}")
     for name, tensor in (("weight", weight), ("bias", bias)):
         if tensor is not None and tuple(tensor.shape) != normalized_shape:
             raise RuntimeError(f"layer_norm: {name} has shape {tuple(tensor.shape)}, expected {normalized_shape}")
-    x = input.data
-    xp = backend.module_of(x)
-    axes = tuple(range(input.ndim - count, input.ndim))
-    mean = _mean(x, axes)
-    centred = x - mean
-    var = (centred * centred).mean(axis=axes, keepdims=True)
-    inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-    leading_axes = tuple(range(input.ndim - count))
-    return _normalize(input, weight, bias, mean, inv_std, axes, True, leading_axes, normalized_shape)
+    affine = [t for t in (weight, bias) if t is not None]
+    return LayerNormFunction.apply(input, *affine, normalized_size=math.prod(normalized_shape), eps=eps,
+                                   has_weight=weight is not None)
 
 
 def _parameter(shape, fill, device, dtype) -> Parameter:
