@@ -320,3 +320,37 @@ def test_load_torch_weights_helper_and_get_submodule():
     theirs = torch.nn.Linear(4, 2)
     load_torch_weights(ours.head, theirs)
     np.testing.assert_array_equal(ours.head.weight.detach().numpy(), theirs.weight.detach().numpy())
+
+
+def test_check_module_catches_wrong_outputs_gradients_and_state():
+    from oracle import check_module
+
+    class Shifted(nn.Linear):
+        def forward(self, x):
+            return super().forward(x) + 1e-3
+
+    class WrongGradient(gb.Function):
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, grad):
+            return grad * 2.0
+
+    class BadBackward(nn.Linear):
+        def forward(self, x):
+            return WrongGradient.apply(super().forward(x))
+
+    class ForgetfulNorm(nn.BatchNorm1d):
+        def forward(self, x):
+            out = super().forward(x)
+            self.running_mean.data[...] = 0  # running statistics not kept
+            return out
+
+    with pytest.raises(AssertionError, match="output 0"):
+        check_module(Shifted(3, 2), torch.nn.Linear(3, 2), [(4, 3)])
+    with pytest.raises(AssertionError, match="gradient of input 0"):
+        check_module(BadBackward(3, 2), torch.nn.Linear(3, 2), [(4, 3)])
+    with pytest.raises(AssertionError, match="running_mean"):
+        check_module(ForgetfulNorm(3), torch.nn.BatchNorm1d(3), [(4, 3)])
+    with pytest.raises(RuntimeError, match="Missing key"):
+        check_module(nn.Linear(3, 2), torch.nn.Linear(3, 2, bias=False), [(4, 3)])
