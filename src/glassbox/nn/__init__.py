@@ -19,6 +19,18 @@ from glassbox.nn.module import Module
 from glassbox.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from glassbox.nn.parameter import Parameter
 
+# isort: split
+from glassbox.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from glassbox.nn.local_response_norm import LocalResponseNorm
+from glassbox.nn.pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+
 # ---- activations ----
 # isort: split
 from glassbox.nn.activation import (

@@ -10,6 +10,18 @@ from glassbox.nn.embedding import embedding  # noqa: F401
 from glassbox.nn.linear import bilinear, linear  # noqa: F401
 from glassbox.nn.normalization import batch_norm, layer_norm  # noqa: F401
 
+# isort: split
+from glassbox.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from glassbox.nn.local_response_norm import local_response_norm  # noqa: F401
+from glassbox.nn.pooling import (  # noqa: F401
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+
 # ---- activations ----
 # isort: split
 from glassbox.nn.activation_functions import (  # noqa: F401

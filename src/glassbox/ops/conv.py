@@ -1,0 +1,216 @@
+"""Convolution as one primitive: unfold the input into patches (im2col), then one matrix product.
+
+A filter f×f slides over an n×n input with padding p and stride s (the notes'
+AlexNet chapter); every position gives one output value, the weighted sum of
+the patch under the filter. The output has
+
+    floor((n + 2p − f) / s) + 1                     positions per side (the notes' formula)
+    floor((n + 2p − d·(f − 1) − 1) / s) + 1         with dilation d (PyTorch's form; d = 1 gives the above)
+
+Written out, ``y[n, o, h, w] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x[n, c, h·s + i·d − p, w·s + j·d − p]``.
+Computed that way it is six nested loops; computed as a matrix product it is
+one call to BLAS. ``im2col`` copies every patch into a column, so that
+
+    columns: (C·kH·kW, N·oH·oW)      W: (O, C·kH·kW)      y = W @ columns: (O, N·oH·oW)
+
+and the three gradients are matrix products too:
+
+    dL/dW = dL/dy @ columnsᵀ         dL/dcolumns = Wᵀ @ dL/dy         dL/db = Σ dL/dy
+
+``col2im`` adds every column of dL/dcolumns back onto the pixels it was copied
+from (a pixel sits in up to kH·kW patches), giving dL/dx.
+
+Layout: the columns are ordered (n, oh, ow), so the product comes out
+channel-major, (O, N, oH, oW) in memory. The output is returned as an (N, O, oH, oW)
+view of that block instead of being copied; the next layer's im2col and the
+elementwise layers in between read it as is. Groups split the channels into
+``groups`` independent convolutions: one batched product over the groups.
+
+A transposed convolution swaps the two directions: its forward is the
+convolution's input gradient (a product, then col2im) and its input gradient is
+a convolution (im2col, then a product).
+"""
+
+from __future__ import annotations
+
+from glassbox import backend
+from glassbox.tensor import Function
+
+
+def conv_output_size(n: int, f: int, p: int, s: int, dilation: int = 1) -> int:
+    """floor((n + 2p − d·(f − 1) − 1) / s) + 1: positions of a size-f filter over n inputs, padding p, stride s.
+
+    With dilation d = 1 this is the notes' floor((n + 2p − f) / s) + 1. May be < 1 for a too-small input.
+    """
+    return (n + 2 * p - dilation * (f - 1) - 1) // s + 1
+
+
+def transposed_output_size(n: int, f: int, p: int, s: int, dilation: int = 1, output_padding: int = 0) -> int:
+    """(n − 1)·s − 2p + d·(f − 1) + output_padding + 1: the size a convolution would have shrunk back to n."""
+    return (n - 1) * s - 2 * p + dilation * (f - 1) + output_padding + 1
+
+
+def empty_in_layout(xp, shape: tuple, dtype, like):
+    """An uninitialised array of ``shape`` whose axes lie in memory in the same order as ``like``'s.
+
+    Copying between arrays of the same memory order reads and writes both in sequence; a
+    channel-major activation stays channel-major through padding and pooling.
+    """
+    order = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])  # outermost axis first
+    buffer = xp.empty([shape[axis] for axis in order], dtype=dtype)
+    return buffer.transpose([order.index(axis) for axis in range(like.ndim)])
+
+
+def pad_spatial(x, padding: tuple, value=0):
+    """(N, C, H, W) padded by (top, bottom, left, right) with ``value``; ``x`` itself when there is none."""
+    top, bottom, left, right = padding
+    if not (top or bottom or left or right):
+        return x
+    n, c, h, w = x.shape
+    padded = empty_in_layout(backend.module_of(x), (n, c, h + top + bottom, w + left + right), x.dtype, x)
+    # only the border is filled: the interior is about to be overwritten
+    padded[:, :, :top] = value
+    padded[:, :, top + h:] = value
+    padded[:, :, top:top + h, :left] = value
+    padded[:, :, top:top + h, left + w:] = value
+    padded[:, :, top:top + h, left:left + w] = x
+    return padded
+
+
+def window_view(padded, kernel: tuple, stride: tuple, dilation: tuple, output_size: tuple):
+    """(C, kH, kW, N, oH, oW) view of a padded (N, C, H, W) array: [c, i, j, n, h, w] is the input value
+    that kernel offset (i, j) meets at output position (h, w). No data is copied."""
+    xp = backend.module_of(padded)
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, output_size
+    n, c = padded.shape[:2]
+    batch_step, channel_step, row_step, column_step = padded.strides
+    return xp.lib.stride_tricks.as_strided(
+        padded, (c, kh, kw, n, oh, ow),
+        (channel_step, dh * row_step, dw * column_step, batch_step, sh * row_step, sw * column_step))
+
+
+def im2col(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, output_size: tuple):
+    """(N, C, H, W) → columns (C·kH·kW, N·oH·oW): column (n, h, w) holds the patch output (n, h, w) sees.
+
+    Rows run (c, i, j), as the weight's (in, kH, kW), so ``W.reshape(O, -1) @ columns`` needs no
+    transposition. One strided view of the padded input, one copy.
+    """
+    xp = backend.module_of(x)
+    patches = window_view(pad_spatial(x, padding), kernel, stride, dilation, output_size)  # (C, kH, kW, N, oH, oW)
+    n, c = x.shape[:2]
+    return xp.ascontiguousarray(patches).reshape(c * kernel[0] * kernel[1], n * output_size[0] * output_size[1])
+
+
+def col2im(columns, input_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+           output_size: tuple):
+    """The adjoint of ``im2col``: (C·kH·kW, N·oH·oW) → (N, C, H, W), adding each column back onto its patch.
+
+    One strided add per kernel offset (kH·kW of them), each over every channel, image and
+    position at once. The result is an (N, C, H, W) view of a channel-major block.
+    """
+    xp = backend.module_of(columns)
+    n, c, h, w = input_shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, output_size
+    top, bottom, left, right = padding
+    columns = columns.reshape(c, kh, kw, n, oh, ow)
+    if (kh, kw, sh, sw, oh, ow) == (1, 1, 1, 1, h, w) and not any(padding):
+        return columns.reshape(c, n, h, w).transpose(1, 0, 2, 3)  # a 1×1 convolution's patches are the pixels
+    grad = xp.zeros((c, n, h + top + bottom, w + left + right), dtype=columns.dtype)
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+        for j in range(kw):
+            grad[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += columns[:, i, j]
+    return grad[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
+
+
+def _matmul_groups(xp, a, b):
+    """a @ b for (groups, M, K) and (groups, K, N): a single GEMM when there is one group."""
+    if a.shape[0] == 1:
+        return xp.matmul(a[0], b[0])[None]
+    return xp.matmul(a, b)
+
+
+class Convolution(Function):
+    """2-D convolution (cross-correlation, as in every deep-learning library) of (N, C, H, W) with
+    W: (O, C/groups, kH, kW) and an optional bias (O,). ``padding`` is (top, bottom, left, right)."""
+
+    def forward(self, x, weight, *bias, stride, padding, dilation, groups):
+        xp = backend.module_of(x)
+        n, _, h, w = x.shape
+        out_channels, group_channels, kh, kw = weight.shape
+        oh = conv_output_size(h + padding[0] + padding[1], kh, 0, stride[0], dilation[0])
+        ow = conv_output_size(w + padding[2] + padding[3], kw, 0, stride[1], dilation[1])
+        geometry = ((kh, kw), stride, padding, dilation, (oh, ow))
+        columns = im2col(x, *geometry).reshape(groups, group_channels * kh * kw, n * oh * ow)
+        weight_rows = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
+        out = _matmul_groups(xp, weight_rows, columns).reshape(out_channels, n * oh * ow)  # (O, N·oH·oW)
+        if bias:
+            out += bias[0][:, None]
+        needs = self.needs_input_grad
+        if needs:
+            self.geometry, self.input_shape, self.weight_shape = geometry, x.shape, weight.shape
+            self.groups = groups
+            self.weight_rows = weight_rows if needs[0] else None
+            self.columns = columns if needs[1] else None
+        return out.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)  # (N, O, oH, oW), channel-major
+
+    def backward(self, grad):
+        xp = backend.module_of(grad)
+        needs = self.needs_input_grad
+        groups = self.groups
+        out_channels = grad.shape[1]
+        # (N, O, oH, oW) → (groups, O/groups, N·oH·oW); free when grad is channel-major, as ours are
+        grad_rows = grad.transpose(1, 0, 2, 3).reshape(groups, out_channels // groups, -1)
+        grad_x = grad_weight = grad_bias = None
+        if needs[0]:
+            grad_columns = _matmul_groups(xp, self.weight_rows.transpose(0, 2, 1), grad_rows)  # (g, C/g·kH·kW, N·L)
+            grad_x = col2im(grad_columns, self.input_shape, *self.geometry)
+        if needs[1]:
+            grad_weight = _matmul_groups(xp, grad_rows, self.columns.transpose(0, 2, 1)).reshape(self.weight_shape)
+        if len(needs) == 3 and needs[2]:
+            grad_bias = grad_rows.reshape(out_channels, -1).sum(axis=1)
+        return grad_x, grad_weight, grad_bias
+
+
+class TransposedConvolution(Function):
+    """2-D transposed convolution of (N, C_in, H, W) with W: (C_in, C_out/groups, kH, kW), the layout of
+    PyTorch's ConvTranspose2d: the input gradient of the convolution with that weight, plus a bias."""
+
+    def forward(self, x, weight, *bias, stride, padding, output_padding, dilation, groups):
+        xp = backend.module_of(x)
+        n, in_channels, h, w = x.shape
+        _, group_out_channels, kh, kw = weight.shape
+        out_channels = group_out_channels * groups
+        oh = transposed_output_size(h, kh, padding[0], stride[0], dilation[0], output_padding[0])
+        ow = transposed_output_size(w, kw, padding[2], stride[1], dilation[1], output_padding[1])
+        # the convolution this one transposes maps (oh, ow) → (h, w)
+        geometry = ((kh, kw), stride, padding, dilation, (h, w))
+        input_rows = x.transpose(1, 0, 2, 3).reshape(groups, in_channels // groups, n * h * w)
+        weight_rows = weight.reshape(groups, in_channels // groups, group_out_channels * kh * kw)
+        columns = _matmul_groups(xp, weight_rows.transpose(0, 2, 1), input_rows)  # (g, C_out/g·kH·kW, N·H·W)
+        out = col2im(columns, (n, out_channels, oh, ow), *geometry)  # (N, C_out, oH, oW), channel-major
+        if bias:
+            out += bias[0][:, None, None]
+        needs = self.needs_input_grad
+        if needs:
+            self.geometry, self.weight_shape, self.groups = geometry, weight.shape, groups
+            self.weight_rows = weight_rows if needs[0] else None
+            self.input_rows = input_rows if needs[1] else None
+            self.input_shape = x.shape
+        return out
+
+    def backward(self, grad):
+        xp = backend.module_of(grad)
+        needs = self.needs_input_grad
+        n, in_channels, h, w = self.input_shape
+        groups = self.groups
+        columns = im2col(grad, *self.geometry).reshape(groups, -1, n * h * w)  # (g, C_out/g·kH·kW, N·H·W)
+        grad_x = grad_weight = grad_bias = None
+        if needs[0]:
+            grad_rows = _matmul_groups(xp, self.weight_rows, columns)  # (g, C_in/g, N·H·W)
+            grad_x = grad_rows.reshape(in_channels, n, h, w).transpose(1, 0, 2, 3)
+        if needs[1]:
+            grad_weight = _matmul_groups(xp, self.input_rows, columns.transpose(0, 2, 1)).reshape(self.weight_shape)
+        if len(needs) == 3 and needs[2]:
+            grad_bias = grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_weight, grad_bias

@@ -1,0 +1,223 @@
+"""Pooling: the maximum or the mean of every window, as primitives.
+
+Max pooling (the notes' CNN chapter) slides a k×k window with stride s over
+each feature map and keeps the largest value of each window; it shrinks the
+map, so later layers have fewer values to look at. Each side becomes
+
+    floor((n + 2p − d·(k − 1) − 1) / s) + 1                       (ceil instead of floor with ceil_mode)
+
+The work is done per kernel offset, not per window: the values that offset
+(i, j) meets in every window form one strided view of the input, so the
+maximum over all windows is kH·kW elementwise comparisons of whole arrays.
+The gradient of a maximum goes to the position that won its window; on a tie
+the first in scan order (row by row) wins, and a NaN always wins, as in PyTorch:
+
+    dL/dx[p] = Σ over windows w whose winner is p of dL/dy[w]
+
+Average pooling divides each window's sum by its size (with or without the
+zero padding, ``count_include_pad``); its gradient spreads dL/dy[w] / size
+evenly over the window. Adaptive pooling picks the windows from the output
+size instead: window i of n inputs → m outputs spans [floor(i·n/m), ceil((i+1)·n/m)).
+"""
+
+from __future__ import annotations
+
+from glassbox import backend
+from glassbox.tensor import Function
+
+from .conv import empty_in_layout, pad_spatial
+
+
+def pool_output_size(n: int, k: int, p: int, s: int, dilation: int = 1, ceil_mode: bool = False) -> int:
+    """floor((n + 2p − d·(k − 1) − 1) / s) + 1, or with ceil; with ceil_mode the last window must start inside
+    the input or the left padding (PyTorch's rule)."""
+    span = n + 2 * p - dilation * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def adaptive_bounds(n: int, m: int) -> list:
+    """[(start, end)] of the m windows adaptive pooling takes over n inputs: floor(i·n/m) to ceil((i+1)·n/m)."""
+    return [(i * n // m, -(-(i + 1) * n // m)) for i in range(m)]
+
+
+class _Windows:
+    """The geometry of a pooling: which strided view of the padded input each kernel offset (i, j) reads."""
+
+    def __init__(self, input_shape, kernel, stride, padding, dilation, output_size):
+        self.input_shape, self.kernel, self.stride = input_shape, kernel, stride
+        self.padding, self.dilation, self.output_size = padding, dilation, output_size
+        (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, output_size
+        h, w = input_shape[2:]
+        # ceil_mode's last window may run past the padding: pad a little more after, never read as a winner
+        self.bottom = max(padding[0], (oh - 1) * sh + dh * (kh - 1) + 1 - h - padding[0])
+        self.right = max(padding[1], (ow - 1) * sw + dw * (kw - 1) + 1 - w - padding[1])
+        # every position lies in at most one window: the backward can assign instead of add
+        self.disjoint = (kh == 1 or sh >= dh * (kh - 1) + 1) and (kw == 1 or sw >= dw * (kw - 1) + 1)
+
+    @property
+    def pads(self) -> tuple:
+        return self.padding[0], self.bottom, self.padding[1], self.right
+
+    def offsets(self):
+        """(offset number, (rows, columns) slices) for each kernel offset, in PyTorch's scan order."""
+        (kh, kw), (sh, sw), (dh, dw), (oh, ow) = self.kernel, self.stride, self.dilation, self.output_size
+        for i in range(kh):
+            for j in range(kw):
+                yield i * kw + j, (slice(None), slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                                   slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+    def spread(self, values, like, select=None):
+        """The adjoint of reading the windows: add ``values`` (N, C, oH, oW), or where ``select(offset)`` holds,
+        back onto the positions each offset read; returns an (N, C, H, W) array laid out like ``like``."""
+        xp = backend.module_of(values)
+        n, c, h, w = self.input_shape
+        top, bottom, left, right = self.pads
+        grad = empty_in_layout(xp, (n, c, h + top + bottom, w + left + right), values.dtype, like)
+        grad.fill(0)
+        for offset, window in self.offsets():
+            if select is None:
+                if self.disjoint:
+                    grad[window] = values
+                else:
+                    grad[window] += values
+            elif self.disjoint:
+                xp.copyto(grad[window], values, where=select(offset))
+            else:
+                grad[window] += xp.where(select(offset), values, 0)
+        return grad[:, :, top:top + h, left:left + w]
+
+
+def window_max(x, windows: _Windows):
+    """The maximum of every window and which kernel offset won it: (maxima, winners), both (N, C, oH, oW)."""
+    xp = backend.module_of(x)
+    (kh, kw), (dh, dw), (oh, ow) = windows.kernel, windows.dilation, windows.output_size
+    lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    padded = pad_spatial(x, windows.pads, lowest)
+    views = windows.offsets()
+    _, first = next(views)
+    maxima = xp.array(padded[first], copy=True, order="K")
+    winners = xp.zeros(maxima.shape, dtype=xp.uint8 if kh * kw <= 256 else xp.int32)
+    top, left = windows.padding
+    if top or left:
+        # a window whose values are all -inf is won by its first position inside the input (PyTorch's start)
+        first_row = xp.maximum(0, -(-(top - xp.arange(oh) * windows.stride[0]) // dh))
+        first_column = xp.maximum(0, -(-(left - xp.arange(ow) * windows.stride[1]) // dw))
+        winners[...] = first_row[:, None] * kw + first_column
+    better = xp.empty(maxima.shape, dtype=bool)
+    for offset, window in views:
+        values = padded[window]
+        xp.greater(values, maxima, out=better)
+        better |= xp.isnan(values)  # NaN propagates: any NaN in the window wins
+        xp.copyto(maxima, values, where=better)
+        xp.copyto(winners, offset, where=better)
+    return maxima, winners
+
+
+def winner_indices(winners, windows: _Windows):
+    """Window offsets → PyTorch's indices: the flat position h·W + w of each winner in its (H, W) map."""
+    xp = backend.module_of(winners)
+    kw, (sh, sw), (dh, dw), (oh, ow) = windows.kernel[1], windows.stride, windows.dilation, windows.output_size
+    width = windows.input_shape[3]
+    winners = winners.astype(xp.int64)
+    rows = (xp.arange(oh) * sh - windows.padding[0])[:, None] + winners // kw * dh
+    columns = xp.arange(ow) * sw - windows.padding[1] + winners % kw * dw
+    return rows * width + columns
+
+
+class MaxPool(Function):
+    """Max pooling of (N, C, H, W); forward receives the maxima and winners found by ``window_max``, and keeps
+    the winners: the backward sends each output's gradient to its window's winner, one kernel offset at a time."""
+
+    def forward(self, x, maxima, winners, windows):
+        if self.needs_input_grad:
+            self.winners, self.windows, self.like = winners, windows, x[:1, :1, :1, :1]
+        return maxima
+
+    def backward(self, grad):
+        winners = self.winners
+        return self.windows.spread(grad, self.like, select=lambda offset: winners == offset)
+
+
+class AvgPool(Function):
+    """Average pooling of (N, C, H, W): each window's sum divided by ``divisors`` (oH, oW)."""
+
+    def forward(self, x, windows, divisors):
+        xp = backend.module_of(x)
+        padded = pad_spatial(x, windows.pads, 0)
+        views = windows.offsets()
+        _, first = next(views)
+        total = xp.array(padded[first], copy=True, order="K")
+        for _, window in views:
+            total += padded[window]
+        self.windows, self.divisors, self.like = windows, divisors, x[:1, :1, :1, :1]
+        return total / divisors
+
+    def backward(self, grad):
+        return self.windows.spread(grad / self.divisors, self.like)
+
+
+def average_divisors(xp, dtype, windows: _Windows, count_include_pad: bool, divisor_override):
+    """(oH, oW) window sizes as PyTorch counts them: clipped to input + padding, or to the input alone."""
+    if divisor_override:
+        return xp.asarray(divisor_override, dtype=dtype)
+    sizes = []
+    for n, k, p, s, o in zip(windows.input_shape[2:], windows.kernel, windows.padding, windows.stride,
+                             windows.output_size, strict=True):
+        start = xp.arange(o) * s - p
+        end = xp.minimum(start + k, n + p)
+        if count_include_pad:
+            sizes.append(end - start)
+        else:
+            sizes.append(xp.minimum(end, n) - xp.maximum(start, 0))
+    return (sizes[0][:, None] * sizes[1]).astype(dtype)
+
+
+class AdaptiveMaxPool(Function):
+    """Adaptive max pooling for window sizes that vary (n not a multiple of m); ``winners`` are flat indices
+    h·W + w, and the backward adds each output's gradient at its winner."""
+
+    def forward(self, x, maxima, winners):
+        if self.needs_input_grad:
+            self.winners, self.input_shape = winners, x.shape
+        return maxima
+
+    def backward(self, grad):
+        xp = backend.module_of(grad)
+        n, c, h, w = self.input_shape
+        out = xp.zeros((n * c, h * w), dtype=grad.dtype)
+        planes = xp.arange(n * c)[:, None]
+        xp.add.at(out, (planes, self.winners.reshape(n * c, -1)), grad.reshape(n * c, -1))
+        return out.reshape(n, c, h, w)
+
+
+def adaptive_window_max(x, output_size: tuple):
+    """(maxima, flat winner indices) of adaptive max pooling: windows gathered by index, the shorter ones
+    repeating their last position (a repeat never changes a maximum or its winner)."""
+    xp = backend.module_of(x)
+    gathered_axes = []
+    for n, m in zip(x.shape[2:], output_size, strict=True):
+        bounds = adaptive_bounds(n, m)
+        longest = max(end - start for start, end in bounds)
+        steps = xp.arange(longest)
+        starts = xp.asarray([start for start, _ in bounds])
+        lasts = xp.asarray([end - 1 for _, end in bounds])
+        gathered_axes.append(xp.minimum(starts[:, None] + steps, lasts[:, None]))  # (m, longest)
+    rows, columns = gathered_axes
+    width = x.shape[3]
+    windows = x[:, :, rows[:, :, None, None], columns[None, None]]  # (N, C, oH, kH, oW, kW)
+    maxima = xp.array(windows[:, :, :, 0, :, 0], copy=True)
+    winners = xp.broadcast_to(rows[:, 0, None] * width + columns[:, 0], maxima.shape).copy()
+    better = xp.empty(maxima.shape, dtype=bool)
+    for i in range(rows.shape[1]):
+        for j in range(columns.shape[1]):
+            if i == 0 and j == 0:
+                continue
+            values = windows[:, :, :, i, :, j]
+            xp.greater(values, maxima, out=better)
+            better |= xp.isnan(values)
+            xp.copyto(maxima, values, where=better)
+            xp.copyto(winners, rows[:, i, None] * width + columns[:, j], where=better)
+    return maxima, winners

@@ -1,0 +1,150 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import glassbox as gb
+from glassbox.ops.conv import (
+    Convolution,
+    TransposedConvolution,
+    col2im,
+    conv_output_size,
+    im2col,
+    transposed_output_size,
+)
+from oracle import check, finite_difference_check
+
+
+def _conv(stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """The primitive on glassbox tensors, F.pad + F.conv2d on torch tensors."""
+
+    def run(*args):
+        if isinstance(args[0], gb.Tensor):
+            return Convolution.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        top, bottom, left, right = padding
+        x = TF.pad(args[0], (left, right, top, bottom))
+        return TF.conv2d(x, *args[1:], stride=stride, dilation=dilation, groups=groups)
+
+    return run
+
+
+CONV_CASES = [
+    # (input shape, weight shape, stride, padding (top, bottom, left, right), dilation, groups)
+    ((2, 3, 7, 6), (4, 3, 3, 3), (1, 1), (0, 0, 0, 0), (1, 1), 1),
+    ((2, 3, 7, 6), (4, 3, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    ((2, 3, 8, 9), (5, 3, 3, 2), (2, 3), (1, 1, 0, 0), (1, 1), 1),
+    ((1, 4, 9, 7), (6, 2, 3, 3), (1, 2), (2, 2, 1, 1), (2, 1), 2),
+    ((2, 4, 6, 6), (4, 1, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 4),  # depthwise
+    ((2, 4, 6, 6), (8, 1, 3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 4),  # depthwise, channel multiplier 2
+    ((2, 3, 5, 5), (2, 3, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1),  # 1×1
+    ((2, 3, 6, 7), (2, 3, 1, 1), (2, 2), (0, 0, 0, 0), (1, 1), 1),  # strided 1×1
+    ((2, 2, 7, 8), (3, 2, 4, 2), (1, 1), (1, 2, 0, 1), (1, 1), 1),  # asymmetric ('same' for an even kernel)
+    ((3, 2, 5, 5), (3, 2, 5, 5), (1, 1), (0, 0, 0, 0), (1, 1), 1),  # kernel covers the whole input
+    ((2, 3, 10, 4), (4, 3, 3, 1), (3, 1), (0, 0, 0, 0), (3, 1), 1),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_convolution_matches_torch(case, dtype):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    check(_conv(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)], dtype=dtype)
+
+
+@pytest.mark.parametrize("case", CONV_CASES[:6], ids=str)
+def test_convolution_without_bias_or_input_gradient(case):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    run = _conv(stride, padding, dilation, groups)
+    check(run, [x_shape, w_shape], dtype="float64")
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[1, 2])  # frozen input
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[0])  # frozen weights
+
+
+@pytest.mark.parametrize("case", [CONV_CASES[2], CONV_CASES[3], CONV_CASES[5], CONV_CASES[8]], ids=str)
+def test_convolution_finite_difference(case):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    finite_difference_check(_conv(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)])
+
+
+def _conv_transpose(stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1), groups=1):
+    def run(*args):
+        if isinstance(args[0], gb.Tensor):
+            return TransposedConvolution.apply(*args, stride=stride, padding=(padding[0],) * 2 + (padding[1],) * 2,
+                                               output_padding=output_padding, dilation=dilation, groups=groups)
+        return TF.conv_transpose2d(*args, stride=stride, padding=padding, output_padding=output_padding,
+                                   groups=groups, dilation=dilation)
+
+    return run
+
+
+TRANSPOSE_CASES = [
+    # (input shape, weight shape (in, out/groups, kH, kW), stride, padding, output_padding, dilation, groups)
+    ((2, 3, 4, 5), (3, 2, 3, 3), (1, 1), (0, 0), (0, 0), (1, 1), 1),
+    ((2, 3, 4, 5), (3, 2, 3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 1),
+    ((1, 4, 3, 4), (4, 3, 2, 3), (2, 3), (0, 1), (1, 2), (1, 1), 2),
+    ((2, 2, 4, 3), (2, 2, 3, 2), (1, 2), (1, 0), (1, 0), (2, 1), 1),
+    ((2, 4, 3, 3), (4, 1, 4, 4), (2, 2), (1, 1), (0, 0), (1, 1), 4),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=str)
+def test_transposed_convolution_matches_torch(case, dtype):
+    x_shape, w_shape, stride, padding, output_padding, dilation, groups = case
+    run = _conv_transpose(stride, padding, output_padding, dilation, groups)
+    check(run, [x_shape, w_shape, (w_shape[1] * groups,)], dtype=dtype)
+    check(run, [x_shape, w_shape], dtype=dtype, grad_inputs=[0])
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_CASES[1:4], ids=str)
+def test_transposed_convolution_finite_difference(case):
+    x_shape, w_shape, stride, padding, output_padding, dilation, groups = case
+    run = _conv_transpose(stride, padding, output_padding, dilation, groups)
+    finite_difference_check(run, [x_shape, w_shape, (w_shape[1] * groups,)])
+
+
+def test_conv_output_size_is_the_notes_formula():
+    assert conv_output_size(6, 3, 0, 1) == 4  # the notes: n − f + 1
+    assert conv_output_size(6, 3, 1, 1) == 6  # n + 2p − f + 1
+    assert conv_output_size(227, 11, 0, 4) == 55  # AlexNet's first layer
+    assert conv_output_size(224, 3, 1, 1) == 224  # VGG16's "same" convolutions
+    assert conv_output_size(7, 3, 0, 2, dilation=2) == 2  # floor((7 − 2·2 − 1) / 2) + 1
+    assert conv_output_size(3, 5, 0, 1) == -1  # too small: the caller reports it
+    assert transposed_output_size(4, 3, 1, 2, output_padding=1) == 8
+
+
+def test_col2im_is_the_adjoint_of_im2col():
+    """⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for every geometry: the backward is the exact transpose of the forward."""
+    rng = np.random.default_rng(0)
+    for shape, kernel, stride, padding, dilation in [((2, 3, 7, 6), (3, 2), (2, 1), (1, 0, 2, 1), (1, 2)),
+                                                      ((1, 2, 5, 5), (1, 1), (1, 1), (0, 0, 0, 0), (1, 1)),
+                                                      ((2, 1, 6, 6), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1))]:
+        oh = conv_output_size(shape[2] + padding[0] + padding[1], kernel[0], 0, stride[0], dilation[0])
+        ow = conv_output_size(shape[3] + padding[2] + padding[3], kernel[1], 0, stride[1], dilation[1])
+        x = rng.normal(size=shape)
+        columns = im2col(x, kernel, stride, padding, dilation, (oh, ow))
+        assert columns.shape == (shape[1] * kernel[0] * kernel[1], shape[0] * oh * ow)
+        c = rng.normal(size=columns.shape)
+        back = col2im(c, shape, kernel, stride, padding, dilation, (oh, ow))
+        assert back.shape == shape
+        np.testing.assert_allclose((columns * c).sum(), (x * back).sum(), rtol=1e-12)
+
+
+def test_output_is_channel_major_and_gradient_flows_through_views():
+    """The output is an (N, O, H, W) view of an (O, N, H, W) block; consumers see ordinary values."""
+    x = gb.randn(2, 3, 5, 5, requires_grad=True)
+    w = gb.randn(4, 3, 3, 3, requires_grad=True)
+    y = Convolution.apply(x, w, stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1)
+    assert y.shape == (2, 4, 5, 5)
+    assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    expected = TF.conv2d(torch.tensor(x.detach().numpy()), torch.tensor(w.detach().numpy()), padding=1)
+    np.testing.assert_allclose(y.detach().numpy(), expected.numpy(), atol=1e-5)
+    (y * y).sum().backward()
+    assert x.grad.shape == x.shape and w.grad.shape == w.shape
+
+
+def test_float32_stays_float32():
+    x, w, b = gb.randn(1, 2, 4, 4, requires_grad=True), gb.randn(3, 2, 3, 3, requires_grad=True), gb.randn(3)
+    y = Convolution.apply(x, w, b, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1)
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32 and w.grad.dtype == np.float32
