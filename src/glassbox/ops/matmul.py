@@ -37,7 +37,12 @@ class Matmul(Function):
             if a.ndim == 1:
                 grad_a = grad_a[..., 0, :]
         if need_b:
-            grad_b = a2.swapaxes(-1, -2) @ g
+            if b2.ndim == 2 and a2.ndim > 2:
+                # a batch of rows against one matrix: fold the batch into one GEMM instead of
+                # materialising a gradient per batch entry and summing them afterwards
+                grad_b = a2.reshape(-1, a2.shape[-1]).T @ g.reshape(-1, g.shape[-1])  # (k, m)
+            else:
+                grad_b = a2.swapaxes(-1, -2) @ g
             if b.ndim == 1:
                 grad_b = grad_b[..., 0]
         return grad_a, grad_b
