@@ -97,8 +97,7 @@ def peak_memory_of(library: str, workload: str, threads: int) -> float:
 def _report_memory(library: str, workload: str) -> None:
     ours, theirs, _, _ = WORKLOADS[workload]()
     step = ours if library == "glassbox" else theirs
-    step()
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # models built, no step taken yet
     for _ in range(5):
         step()
     print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline) / 1024)
