@@ -31,6 +31,12 @@ from glassbox.nn.pooling import (
     MaxPool2d,
 )
 
+# isort: split
+from glassbox.nn import rnn_utils
+from glassbox.nn.rnn import GRU, LSTM, RNN, RNNBase
+from glassbox.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from glassbox.nn.rnn_utils import PackedSequence
+
 # ---- activations ----
 # isort: split
 from glassbox.nn.activation import (
