@@ -30,7 +30,7 @@ system-deps:
 	else echo "note: not root, so the Debian packages$$missing are not installed; tests that read them are skipped"; fi
 
 demo: $(STAMP_BASE) system-deps
-	$(BIN)/glassbox train --dataset digits --model mlp --optimizer adam --epochs 20 --out runs/demo
+	$(BIN)/glassbox train --dataset digits --model cnn --optimizer adam --epochs 20 --out runs/demo
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m ruff check src tests bench examples
