@@ -2,6 +2,7 @@
 
     glassbox train --dataset digits --model mlp --optimizer adam --epochs 20 --lr 0.001
     glassbox info
+    glassbox monitor serve --db runs/glassbox-runs.db --port 6006
 """
 
 from __future__ import annotations
@@ -124,6 +125,12 @@ def command_info(args) -> int:
     return 0
 
 
+def command_monitor(args) -> int:
+    from glassbox.monitor.serve import serve_command
+
+    return serve_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glassbox", description="glassbox: deep learning from first principles")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=command_train)
     info = commands.add_parser("info", help="version, backend and devices")
     info.set_defaults(run=command_info)
+    from glassbox.monitor.serve import add_serve_arguments
+
+    monitor = commands.add_parser("monitor", help="live training dashboard: glassbox monitor serve")
+    add_serve_arguments(monitor.add_subparsers(dest="monitor_command", required=True).add_parser(
+        "serve", help="serve the dashboard and receive runs (binds 127.0.0.1 by default)"))
+    monitor.set_defaults(run=command_monitor)
     return parser
 
 
