@@ -37,6 +37,18 @@ from glassbox.nn.rnn import GRU, LSTM, RNN, RNNBase
 from glassbox.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from glassbox.nn.rnn_utils import PackedSequence
 
+# isort: split
+from glassbox.nn.multihead_attention import MultiheadAttention
+from glassbox.nn.positional_encoding import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
+from glassbox.nn.seq2seq_attention import BahdanauAttention, LuongAttention
+from glassbox.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
 # ---- activations ----
 # isort: split
 from glassbox.nn.activation import (
