@@ -183,3 +183,15 @@ def test_bad_arguments_fail_clearly():
         GradientDiagnostics(every=0)
     with pytest.raises(ValueError, match="no activation module"):
         dead_relu_fraction(nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()), gb.ones(1, 2))
+
+
+def test_a_model_without_rectifier_modules_records_gradient_norms_with_a_warning():
+    gb.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Sigmoid(), nn.Linear(8, 3))
+    diagnostics = GradientDiagnostics(every=1)
+    trainer = Trainer(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1), callbacks=[diagnostics])
+    with pytest.warns(UserWarning, match="no activation module"):
+        trainer.fit(blobs(), epochs=1, batch_size=32, verbose=0)
+    assert diagnostics.history["dead_fraction"] == {}
+    assert set(diagnostics.history["gradient_norm"]) == {"0", "2"}
+    assert len(diagnostics.history["gradient_norm"]["0"]) == 3

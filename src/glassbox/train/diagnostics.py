@@ -23,6 +23,7 @@ through forward hooks that only read the activations, so the model trains exactl
 from __future__ import annotations
 
 import math
+import warnings
 
 from glassbox import backend
 from glassbox.nn import LeakyReLU, PReLU, ReLU, ReLU6
@@ -68,13 +69,14 @@ def dead_unit_fraction(output) -> float:
 
 
 def _activation_modules(model, activation_types) -> list:
-    found = [(name or type(module).__name__, module) for name, module in model.named_modules()
-             if isinstance(module, activation_types)]
-    if not found:
-        names = ", ".join(t.__name__ for t in activation_types)
-        raise ValueError(f"dead_relu_fraction: {type(model).__name__} has no activation module of type {names}; "
-                         "a rectifier applied as a function (x.relu()) cannot be watched: use nn.ReLU()")
-    return found
+    return [(name or type(module).__name__, module) for name, module in model.named_modules()
+            if isinstance(module, activation_types)]
+
+
+def _none_found(model, activation_types) -> str:
+    names = ", ".join(t.__name__ for t in activation_types)
+    return (f"{type(model).__name__} has no activation module of type {names}; a rectifier applied as a "
+            "function (x.relu()) cannot be watched: use a module (nn.ReLU())")
 
 
 def dead_relu_fraction(model, inputs, activation_types=RECTIFIERS) -> dict[str, float]:
@@ -83,8 +85,11 @@ def dead_relu_fraction(model, inputs, activation_types=RECTIFIERS) -> dict[str, 
     The model runs once in eval mode (dropout off, batch norm on its running statistics, so nothing
     in the model changes) without recording a graph; its previous mode is restored.
     """
+    watched = _activation_modules(model, activation_types)
+    if not watched:
+        raise ValueError(f"dead_relu_fraction: {_none_found(model, activation_types)}")
     recorded, handles = {}, []
-    for name, module in _activation_modules(model, activation_types):
+    for name, module in watched:
         def record(module, args, output, name=name):
             recorded[name] = dead_unit_fraction(output)
         handles.append(module.register_forward_hook(record))
@@ -110,7 +115,7 @@ class GradientDiagnostics(Callback):
         every: record every ``every`` optimizer steps; None (default) records once per epoch, at the
             epoch's last batch.
         activation_types: the activation modules whose dead units are counted (``RECTIFIERS``);
-            an empty tuple records gradient norms only.
+            an empty tuple records gradient norms only (as does a model without such modules, with a warning).
 
     Gradient norms are read right after the optimizer step, from the ``.grad`` that produced it; dead
     fractions from the same batch's forward pass. ``history`` holds lists aligned with ``history["step"]``:
@@ -131,6 +136,9 @@ class GradientDiagnostics(Callback):
         self._remove_hooks()
         model = self.trainer.model
         watched = _activation_modules(model, self.activation_types) if self.activation_types else []
+        if self.activation_types and not watched:
+            warnings.warn(f"GradientDiagnostics: {_none_found(model, self.activation_types)}; recording gradient "
+                          "norms only (activation_types=() says so explicitly)", UserWarning, stacklevel=2)
         for name, module in watched:
             def record(module, args, output, name=name):
                 if self._capturing:  # reading only: the output is returned unchanged
