@@ -12,5 +12,6 @@ from glassbox.train.callbacks import (
     TerminateOnNaN,
 )
 from glassbox.train.checkpoint import load_checkpoint, save_checkpoint
+from glassbox.train.diagnostics import GradientDiagnostics, dead_relu_fraction, gradient_norms, plot_diagnostics
 from glassbox.train.progress import ProgressBar
 from glassbox.train.trainer import Trainer, get_loss
