@@ -7,8 +7,8 @@ import torch
 import glassbox as gb
 import glassbox.nn as nn
 from glassbox import optim
+from glassbox.nn.rnn import gru_sequence, lstm_sequence, rnn_sequence
 from glassbox.nn.rnn_cells import gru_cell, lstm_cell, rnn_cell
-from glassbox.ops.recurrent import gru_sequence, lstm_sequence, rnn_sequence
 from oracle import check_module, finite_difference_check
 
 STEPS, BATCH, INPUT, HIDDEN = 4, 3, 5, 6
@@ -337,6 +337,31 @@ def test_wrong_initial_state_shapes_name_the_layer_and_both_shapes():
         layer(x, good)
     with pytest.raises(RuntimeError, match=r"RNN: h0 has shape \(2, 6\), expected \(2, 3, 6\)"):
         nn.RNN(INPUT, HIDDEN, bidirectional=True)(x, gb.zeros(2, HIDDEN))
+
+
+def test_empty_batch_matches_torch_and_empty_sequence_is_refused():
+    ours, theirs = make_pair("LSTM", num_layers=2, bidirectional=True)
+    output, (h_n, c_n) = ours(gb.zeros(STEPS, 0, INPUT))
+    expected, (expected_h, _) = theirs(torch.zeros(STEPS, 0, INPUT))
+    assert output.shape == tuple(expected.shape) and h_n.shape == c_n.shape == tuple(expected_h.shape)
+    with pytest.raises(RuntimeError, match=r"LSTM: expected a sequence of at least one step, got input shape"):
+        ours(gb.zeros(0, BATCH, INPUT))
+
+
+def test_functional_sequences_check_their_arguments():
+    x, h0 = gb.zeros(STEPS, BATCH, INPUT), gb.zeros(BATCH, HIDDEN)
+    weight_ih, weight_hh = gb.zeros(3 * HIDDEN, INPUT), gb.zeros(3 * HIDDEN, HIDDEN)
+    with pytest.raises(ValueError, match=r"gru_sequence: weight_ih has shape \(18, 5\), expected \(18, 4\)"):
+        gru_sequence(gb.zeros(STEPS, BATCH, 4), h0, weight_ih, weight_hh)
+    with pytest.raises(ValueError, match=r"gru_sequence: h0 has shape \(2, 6\), expected \(3, 6\)"):
+        gru_sequence(x, gb.zeros(2, HIDDEN), weight_ih, weight_hh)
+    with pytest.raises(ValueError, match="both biases"):
+        gru_sequence(x, h0, weight_ih, weight_hh, bias_ih=gb.zeros(3 * HIDDEN))
+    with pytest.raises(ValueError, match=r"batch_sizes \[2, 3\] must be non-increasing"):
+        rnn_sequence(gb.zeros(5, INPUT), gb.zeros(2, HIDDEN), weight_ih[:HIDDEN], weight_hh[:HIDDEN],
+                     batch_sizes=[2, 3])
+    with pytest.raises(ValueError, match="packed .* with batch_sizes"):
+        lstm_sequence(gb.zeros(5, INPUT), h0, h0, gb.zeros(24, INPUT), gb.zeros(24, HIDDEN))
 
 
 def test_bad_constructor_arguments_and_lengths():

@@ -36,7 +36,7 @@ import warnings
 
 from glassbox import creation, dtypes
 from glassbox.ops.movement import cat, stack
-from glassbox.ops.recurrent import gru_sequence, lstm_sequence, rnn_sequence
+from glassbox.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from glassbox.tensor import Tensor
 
 from . import init
@@ -46,6 +46,71 @@ from .parameter import Parameter
 from .rnn_utils import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# ---- one layer, one direction: the functional form of the primitives in glassbox.ops.recurrent ----
+def _sequence(function, name: str, gates: int, input: Tensor, states: tuple, weights: tuple, batch_sizes,
+              reverse: bool, **options) -> tuple:
+    """Check the arguments, apply the primitive, slice its one result into (output, *final states)."""
+    weight_ih, weight_hh, bias_ih, bias_hh = weights
+    if (bias_ih is None) != (bias_hh is None):
+        raise ValueError(f"{name}: give both biases (bias_ih and bias_hh) or neither")
+    hidden = weight_hh.shape[-1]
+    if input.ndim == 3:
+        batch, batch_sizes = input.shape[1], (input.shape[1],) * input.shape[0]
+    elif input.ndim == 2 and batch_sizes is not None:
+        batch_sizes = tuple(int(size) for size in batch_sizes)
+        batch = batch_sizes[0] if batch_sizes else 0
+        if sum(batch_sizes) != input.shape[0] or any(b > a for a, b in zip(batch_sizes, batch_sizes[1:], strict=False)):
+            raise ValueError(f"{name}: batch_sizes {list(batch_sizes)} must be non-increasing and add up to the "
+                             f"{input.shape[0]} rows of the packed input")
+    else:
+        raise ValueError(f"{name}: expected an input of shape (T, N, input), or packed (total, input) with "
+                         f"batch_sizes, got shape {tuple(input.shape)}")
+    state_labels = ("h0", "c0")[:len(states)]
+    expected = {"weight_ih": (gates * hidden, input.shape[-1]), "weight_hh": (gates * hidden, hidden)}
+    expected.update({label: (batch, hidden) for label in state_labels})
+    given = {"weight_ih": weight_ih, "weight_hh": weight_hh, **dict(zip(state_labels, states, strict=True))}
+    if bias_ih is not None:
+        expected.update(bias_ih=(gates * hidden,), bias_hh=(gates * hidden,))
+        given.update(bias_ih=bias_ih, bias_hh=bias_hh)
+    for label, tensor in given.items():
+        if tuple(tensor.shape) != expected[label]:
+            raise ValueError(f"{name}: {label} has shape {tuple(tensor.shape)}, expected {expected[label]} "
+                             f"for an input of shape {tuple(input.shape)} and hidden size {hidden}")
+    arrays = (weight_ih, weight_hh) if bias_ih is None else weights
+    result = function.apply(input, *states, *arrays, batch_sizes=batch_sizes, reverse=reverse, **options)
+    if input.ndim == 3:  # (T + states, N, H)
+        steps = input.shape[0]
+        return (result[:steps],) + tuple(result[steps + k] for k in range(len(states)))
+    total = input.shape[0]  # (total + states · N, H)
+    return (result[:total],) + tuple(result[total + k * batch:total + (k + 1) * batch] for k in range(len(states)))
+
+
+def rnn_sequence(input: Tensor, h0: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
+                 bias_hh: Tensor | None = None, batch_sizes=None, reverse: bool = False,
+                 nonlinearity: str = "tanh") -> tuple:
+    """One direction of an Elman RNN layer over (T, N, input) or packed (total, input) → (output, h_n)."""
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn_sequence: unknown nonlinearity {nonlinearity!r}, expected 'tanh' or 'relu'")
+    return _sequence(RNNSequence, "rnn_sequence", 1, input, (h0,), (weight_ih, weight_hh, bias_ih, bias_hh),
+                     batch_sizes, reverse, nonlinearity=nonlinearity)
+
+
+def lstm_sequence(input: Tensor, h0: Tensor, c0: Tensor, weight_ih: Tensor, weight_hh: Tensor,
+                  bias_ih: Tensor | None = None, bias_hh: Tensor | None = None, batch_sizes=None,
+                  reverse: bool = False) -> tuple:
+    """One direction of an LSTM layer over (T, N, input) or packed (total, input) → (output, h_n, c_n)."""
+    return _sequence(LSTMSequence, "lstm_sequence", 4, input, (h0, c0), (weight_ih, weight_hh, bias_ih, bias_hh),
+                     batch_sizes, reverse)
+
+
+def gru_sequence(input: Tensor, h0: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
+                 bias_hh: Tensor | None = None, batch_sizes=None, reverse: bool = False) -> tuple:
+    """One direction of a GRU layer over (T, N, input) or packed (total, input) → (output, h_n)."""
+    return _sequence(GRUSequence, "gru_sequence", 3, input, (h0,), (weight_ih, weight_hh, bias_ih, bias_hh),
+                     batch_sizes, reverse)
+
 
 
 class RNNBase(Module):
@@ -146,6 +211,9 @@ class RNNBase(Module):
             unbatched = input.ndim == 2
             x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
             batch, batch_sizes_tuple, sorted_indices = x.shape[1], None, None  # x: (T, N, input_size)
+            if x.shape[0] == 0:
+                raise RuntimeError(f"{name}: expected a sequence of at least one step, got input shape "
+                                   f"{tuple(input.shape)}")
         self._check_input(x, input)
         states = self._initial_states(hx, x, batch, unbatched)
         if sorted_indices is not None:  # the packed batch is sorted longest first; so must the states be
