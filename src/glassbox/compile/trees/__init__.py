@@ -1,0 +1,1 @@
+"""Tree models compiled three ways: GEMM, TreeTraversal, PerfectTreeTraversal (see strategy.py)."""

@@ -1,0 +1,82 @@
+"""Choosing a tree strategy: a cost model over depth, tree count, feature count and batch size.
+
+Estimated nanoseconds per input row, for ``T`` trees of depth ``D`` with ``N``
+internal nodes and ``L`` leaves per tree (padded), ``F`` features and batches of ``B`` rows:
+
+    gemm                    T · (N · compare + N · L · multiply_add + L · compare) + calls_gemm · call / B
+    perfect_tree_traversal  T · D · lookup_perfect · cache(T · 2^D)                + calls_level · D · call / B
+    tree_traversal          T · D · lookup_traversal · cache(T · nodes)            + calls_level · D · call / B
+
+A lookup is a gather from ``Z`` (``F · B`` values, slower once they leave the
+cache) plus the table reads; ``cache(·)`` grows the lookup cost once the node
+tables no longer fit in the processor's cache. The constants were measured with
+``bench/compile.py --strategies`` on a grid of (depth, trees, features, batch);
+the same benchmark shows how close ``auto``'s choice comes to the fastest one.
+``auto`` picks the cheapest estimate; perfect_tree_traversal is left out when
+padding would need more than ``MAX_PADDED_NODES`` leaves.
+"""
+
+from __future__ import annotations
+
+from glassbox.compile.trees.gemm import GEMMTrees
+from glassbox.compile.trees.perfect_tree_traversal import MAX_PADDED_NODES, PerfectTrees
+from glassbox.compile.trees.structure import prepare
+from glassbox.compile.trees.tree_traversal import TraversalTrees
+
+STRATEGIES = {"gemm": GEMMTrees, "tree_traversal": TraversalTrees, "perfect_tree_traversal": PerfectTrees}
+
+CALL_NANOSECONDS = 4000.0  # fixed cost of one array operation, whatever its size
+COMPARE_NANOSECONDS = 1.2  # gather one node's feature value and compare it (GEMM's first step)
+MULTIPLY_ADD_NANOSECONDS = 0.08  # one float32 multiply-add in a batched product
+LOOKUP_PERFECT_NANOSECONDS = 6.0  # one level of one tree for one row: 3 gathers, 3 arithmetic passes
+LOOKUP_TRAVERSAL_NANOSECONDS = 7.5  # the same with the child table read as well
+CACHE_BYTES = 4 << 20  # node tables larger than this are read from main memory
+Z_CACHE_BYTES = 1 << 20
+CALLS_GEMM = 10
+CALLS_PER_LEVEL = 7
+
+
+def _cache_factor(table_bytes: float) -> float:
+    return 1.0 if table_bytes <= CACHE_BYTES else 1.0 + min(2.0, table_bytes / CACHE_BYTES / 8)
+
+
+def estimated_costs(depth: int, trees: int, features: int, batch: int, nodes: int | None = None,
+                    leaves: int | None = None, outputs: int = 1) -> dict[str, float]:
+    """Estimated nanoseconds per row of each strategy (perfect_tree_traversal absent when it cannot be padded)."""
+    batch = max(1, batch)
+    nodes = (1 << depth) - 1 if nodes is None else nodes
+    leaves = (1 << depth) if leaves is None else leaves
+    z_factor = 1.0 if features * batch * 4 <= Z_CACHE_BYTES else 1.3
+    costs = {
+        "gemm": trees * (nodes * COMPARE_NANOSECONDS * z_factor + nodes * leaves * MULTIPLY_ADD_NANOSECONDS
+                         + leaves * (COMPARE_NANOSECONDS + outputs * MULTIPLY_ADD_NANOSECONDS))
+        + CALLS_GEMM * CALL_NANOSECONDS / batch,
+        "tree_traversal": trees * depth * LOOKUP_TRAVERSAL_NANOSECONDS * z_factor
+        * _cache_factor(trees * (2 * nodes + 1) * 24)
+        + CALLS_PER_LEVEL * max(depth, 1) * CALL_NANOSECONDS / batch,
+    }
+    if trees << depth <= MAX_PADDED_NODES:
+        costs["perfect_tree_traversal"] = (
+            trees * depth * LOOKUP_PERFECT_NANOSECONDS * z_factor * _cache_factor(trees * (1 << depth) * 16)
+            + CALLS_PER_LEVEL * max(depth, 1) * CALL_NANOSECONDS / batch
+        )
+    return costs
+
+
+def choose_strategy(depth: int, trees: int, features: int, batch: int, nodes=None, leaves=None, outputs=1) -> str:
+    costs = estimated_costs(depth, trees, features, batch, nodes, leaves, outputs)
+    return min(costs, key=costs.get)
+
+
+def build_evaluator(trees, n_features: int, input_dtype: str, value_dtype: str, strategy: str, batch: int):
+    """(FeatureSpace, per-tree evaluator) for ``trees`` with the given or the cost model's strategy."""
+    if strategy not in (*STRATEGIES, "auto"):
+        raise ValueError(f"glassbox.compile: unknown tree strategy {strategy!r}; expected 'auto' or one of "
+                         f"{sorted(STRATEGIES)}")
+    space, prepared = prepare(trees, n_features, input_dtype)
+    if strategy == "auto":
+        internal = max(int((tree.left >= 0).sum()) for tree in trees)
+        leaves = max(len(tree.leaves) for tree in trees)
+        strategy = choose_strategy(max(tree.depth for tree in trees), len(trees), space.rows, batch,
+                                   internal, leaves, trees[0].values.shape[1])
+    return space, STRATEGIES[strategy].build(trees, prepared, value_dtype)
