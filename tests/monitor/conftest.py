@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -52,8 +53,11 @@ def child_environment(**extra) -> dict:
 class ServerProcess:
     """``glassbox monitor serve`` in a subprocess."""
 
-    def __init__(self, directory, *arguments, port: int = 0, token: str | None = "test-token-0123456789"):
+    def __init__(self, directory, *arguments, port: int = 0, token: str | None = "test-token-0123456789",
+                 health_scheme: str = "http", cafile: str | None = None):
         self.directory, self.arguments = str(directory), list(arguments)
+        self.scheme = health_scheme
+        self.context = ssl.create_default_context(cafile=cafile) if health_scheme == "https" else None
         self.db = os.path.join(self.directory, "runs.db")
         self.token_file = os.path.join(self.directory, "monitor-token")
         if token is not None:
@@ -90,7 +94,7 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def request(self, path, body=None, token="default", method=None, headers=None):
         """(status, decoded JSON or raw bytes) of one request; token=None sends none."""
@@ -102,7 +106,7 @@ class ServerProcess:
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10, context=self.context) as response:
                 status, payload = response.status, response.read()
         except urllib.error.HTTPError as error:
             status, payload = error.code, error.read()
@@ -135,23 +139,42 @@ class ServerProcess:
             self.process.wait()
 
 
-@pytest.fixture
-def monitor_server(tmp_path):
-    """A factory: ``monitor_server(*flags)`` starts a server on a fresh database; all are stopped afterwards."""
-    pytest.importorskip("starlette")
-    pytest.importorskip("uvicorn")
+def server_factory(base_directory):
+    """``start(*flags, **options)`` starts servers on fresh databases under ``base_directory``; ``stop_all()``."""
     servers = []
 
     def start(*arguments, directory=None, **options):
-        folder = directory or tmp_path / f"server{len(servers)}"
+        folder = directory or os.path.join(str(base_directory), f"server{len(servers)}")
         os.makedirs(folder, exist_ok=True)
         server = ServerProcess(folder, *arguments, **options).start()
         servers.append(server)
         return server
 
+    def stop_all():
+        for server in servers:
+            server.stop()
+
+    return start, stop_all
+
+
+@pytest.fixture
+def monitor_server(tmp_path):
+    """A factory: ``monitor_server(*flags)`` starts a server on a fresh database; all are stopped afterwards."""
+    pytest.importorskip("starlette")
+    pytest.importorskip("uvicorn")
+    start, stop_all = server_factory(tmp_path)
     yield start
-    for server in servers:
-        server.stop()
+    stop_all()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for a whole test module (64 KiB body limit, no rate limit); tests use their own run ids."""
+    pytest.importorskip("starlette")
+    pytest.importorskip("uvicorn")
+    start, stop_all = server_factory(tmp_path_factory.mktemp("shared"))
+    yield start("--max-body", "65536", "--rate-limit", "0")
+    stop_all()
 
 
 class WebhookReceiver:
@@ -278,29 +301,40 @@ print("done", flush=True)
 """
 
 
-@pytest.fixture
-def training_process(tmp_path):
-    """``training_process(mode, name, url=…, token=…)`` starts glassbox Trainer.fit with a Monitor in a child."""
-    script = tmp_path / "train_with_monitor.py"
-    script.write_text(textwrap.dedent(TRAINING_SCRIPT))
-    processes = []
+def launch_training(directory, mode, name, url=None, token=None, db=None, epochs=3) -> subprocess.Popen:
+    """glassbox Trainer.fit with a Monitor in a child process; ``mode``: ok, raise (in epoch 2) or slow."""
+    script = os.path.join(directory, "train_with_monitor.py")
+    if not os.path.exists(script):
+        with open(script, "w") as file:
+            file.write(textwrap.dedent(TRAINING_SCRIPT))
+    environment = child_environment(TRAIN_MODE=mode, RUN_NAME=name, TRAIN_EPOCHS=epochs,
+                                    OUTBOX_DIR=os.path.join(directory, "outbox"), OPENBLAS_NUM_THREADS=1,
+                                    OMP_NUM_THREADS=1)
+    for key, value in (("MONITOR_URL", url), ("MONITOR_TOKEN", token), ("MONITOR_DB", db)):
+        if value is not None:
+            environment[key] = str(value)
+    return subprocess.Popen([sys.executable, script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment, cwd=directory)
 
-    def start(mode, name, url=None, token=None, db=None, epochs=3):
-        environment = child_environment(TRAIN_MODE=mode, RUN_NAME=name, TRAIN_EPOCHS=epochs,
-                                        OUTBOX_DIR=tmp_path / "outbox", OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1)
-        for key, value in (("MONITOR_URL", url), ("MONITOR_TOKEN", token), ("MONITOR_DB", db)):
-            if value is not None:
-                environment[key] = str(value)
-        process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, env=environment, cwd=tmp_path)
-        processes.append(process)
-        return process
 
-    yield start
+def stop_processes(processes) -> None:
     for process in processes:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def training_process(tmp_path):
+    """``training_process(mode, name, url=…, token=…)`` starts glassbox Trainer.fit with a Monitor in a child."""
+    processes = []
+
+    def start(*arguments, **options):
+        processes.append(launch_training(str(tmp_path), *arguments, **options))
+        return processes[-1]
+
+    yield start
+    stop_processes(processes)
 
 
 HEARTBEAT_TIMEOUT = 1.5
@@ -338,3 +372,19 @@ def notified_server(tmp_path_factory):
         server.stop()
         receiver.close()
         smtp.close()
+
+
+CRASH_MODES = {"crash-raise": "raise", "crash-sigterm": "slow", "crash-sigint": "slow", "crash-sigkill": "slow",
+               "crash-none": "ok"}
+
+
+@pytest.fixture(scope="module")
+def crash_runs(notified_server, tmp_path_factory):
+    """The training processes of the crash tests, started together (each test then ends its own)."""
+    server = notified_server[0]
+    directory = str(tmp_path_factory.mktemp("crash-runs"))
+    processes = {name: launch_training(directory, mode, name, url=server.url, token=server.token,
+                                       epochs=3 if mode != "slow" else 200)
+                 for name, mode in CRASH_MODES.items()}
+    yield processes
+    stop_processes(processes.values())

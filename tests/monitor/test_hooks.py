@@ -26,9 +26,9 @@ def wait_for_status(wait_for):
     return wait
 
 
-def test_exception_marks_failed_with_traceback(notified_server, training_process, wait_for, wait_for_status):
+def test_exception_marks_failed_with_traceback(notified_server, crash_runs, wait_for, wait_for_status):
     server, receiver, smtp = notified_server
-    process = training_process("raise", "crash-raise", url=server.url, token=server.token)
+    process = crash_runs["crash-raise"]
     assert process.wait(60) == 1
     assert "RuntimeError: boom" in process.stderr.read()  # the previous excepthook still prints the traceback
     run = wait_for_status(server, "crash-raise", "failed")
@@ -43,9 +43,9 @@ def test_exception_marks_failed_with_traceback(notified_server, training_process
     assert mails[0]["tls"], "the SMTP server offered STARTTLS, so the message must travel encrypted"
 
 
-def test_sigterm_marks_killed_then_dies_of_it(notified_server, training_process, wait_for, wait_for_status):
+def test_sigterm_marks_killed_then_dies_of_it(notified_server, crash_runs, wait_for, wait_for_status):
     server, receiver, smtp = notified_server
-    process = training_process("slow", "crash-sigterm", url=server.url, token=server.token, epochs=200)
+    process = crash_runs["crash-sigterm"]
     assert process.stdout.readline().strip() == "ready"
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == -signal.SIGTERM  # the default action ran after the run was marked
@@ -55,9 +55,9 @@ def test_sigterm_marks_killed_then_dies_of_it(notified_server, training_process,
     wait_for(lambda: all(notifications_for(receiver, smtp, "crash-sigterm", "killed")), 20, message="notifications")
 
 
-def test_sigint_marks_killed_through_keyboard_interrupt(notified_server, training_process, wait_for, wait_for_status):
+def test_sigint_marks_killed_through_keyboard_interrupt(notified_server, crash_runs, wait_for, wait_for_status):
     server, _, _ = notified_server
-    process = training_process("slow", "crash-sigint", url=server.url, token=server.token, epochs=200)
+    process = crash_runs["crash-sigint"]
     assert process.stdout.readline().strip() == "ready"
     process.send_signal(signal.SIGINT)
     assert process.wait(30) == -signal.SIGINT  # Python ends an uncaught KeyboardInterrupt by re-raising SIGINT
@@ -66,9 +66,9 @@ def test_sigint_marks_killed_through_keyboard_interrupt(notified_server, trainin
     assert "SIGINT" in run["message"]
 
 
-def test_sigkill_is_lost_within_heartbeat_timeout(notified_server, training_process, wait_for, wait_for_status):
+def test_sigkill_is_lost_within_heartbeat_timeout(notified_server, crash_runs, wait_for, wait_for_status):
     server, receiver, smtp = notified_server
-    process = training_process("slow", "crash-sigkill", url=server.url, token=server.token, epochs=200)
+    process = crash_runs["crash-sigkill"]
     assert process.stdout.readline().strip() == "ready"
     wait_for_status(server, "crash-sigkill", "running")
     process.send_signal(signal.SIGKILL)
@@ -82,9 +82,9 @@ def test_sigkill_is_lost_within_heartbeat_timeout(notified_server, training_proc
     assert hooks[0]["run"]["status"] == "lost" and len(mails) == 1
 
 
-def test_finished_run_notifies_once(notified_server, training_process, wait_for, wait_for_status):
+def test_finished_run_notifies_once(notified_server, crash_runs, wait_for, wait_for_status):
     server, receiver, smtp = notified_server
-    process = training_process("ok", "crash-none", url=server.url, token=server.token)
+    process = crash_runs["crash-none"]
     assert process.wait(60) == 0, process.stderr.read()
     wait_for_status(server, "crash-none", "finished")
     hooks, mails = wait_for(lambda: all(notifications_for(receiver, smtp, "crash-none", "finished")) and

@@ -102,6 +102,16 @@ class Run:
     def __repr__(self):
         return f"Run(name={self.name!r}, id={self.id!r}, status={self.status!r}, step={self.step})"
 
+    @property
+    def delivery_latencies(self) -> list[float]:
+        """Seconds each batch took from request to the server's acknowledgement (HTTP only)."""
+        return list(getattr(self._sender.transport, "latencies", []))
+
+    @property
+    def used_outbox(self) -> bool:
+        """Whether some batch had to wait in the outbox (the server was out of reach for a while)."""
+        return self._sender.outbox is not None
+
     # ---- the API -------------------------------------------------------------------------------------------------
     def log(self, step: int | None = None, **metrics) -> None:
         """Record ``metrics`` (name=value) at ``step`` (the step after the last one when omitted).
@@ -191,6 +201,7 @@ class RunSender(threading.Thread):
         self.reported: set[str] = set()
         self.waiters: list[threading.Event] = []
         self.transport = None
+        self.sampler = None
         self.adopted: list = []
 
     # ---- batches -----------------------------------------------------------------------------------------------
@@ -262,13 +273,14 @@ class RunSender(threading.Thread):
             print(f"glassbox monitor: run {self.run_.name!r} cannot record: {error}", file=sys.stderr)
             self.run_._closed.set()
             return
-        sampler = None
         if monitor.system_metrics:
             from glassbox.monitor.system import SystemSampler
 
-            sampler = SystemSampler()
+            self.sampler = SystemSampler()
+        sampler = self.sampler
         now = time.monotonic()
-        next_flush, next_heartbeat, next_sample = now + monitor.flush_interval, now + monitor.heartbeat, now + 1.0
+        next_flush, next_heartbeat = now + monitor.flush_interval, now + monitor.heartbeat
+        next_sample = now + monitor.system_interval
         self.close_deadline = None
         while True:
             now = time.monotonic()
@@ -287,8 +299,7 @@ class RunSender(threading.Thread):
                 pass
             now = time.monotonic()
             if sampler is not None and now >= next_sample:
-                step, wall = max(self.run_.step, 0), time.time()
-                self.pending.extend((name, step, value, wall) for name, value in sampler.sample().items())
+                self.sample_system()
                 next_sample = now + monitor.system_interval
             if now >= next_flush:
                 if self.pending:
@@ -323,8 +334,15 @@ class RunSender(threading.Thread):
             if payload is not None:
                 self.waiters.append(payload)
         elif kind == "close":
+            if self.sampler is not None:
+                self.sample_system()  # every run ends with at least one sample
             self.make_batch()
             self.close_deadline = payload
+
+    def sample_system(self) -> None:
+        """System metrics at the run's latest step (a later sample at the same step replaces the earlier)."""
+        step, wall = max(self.run_.step, 0), time.time()
+        self.pending.extend((name, step, value, wall) for name, value in self.sampler.sample().items())
 
     def close(self) -> None:
         self.left_in_outbox = self.outbox_size()
@@ -366,7 +384,7 @@ class Monitor(Callback):
             with open(token_file, encoding="utf-8") as file:
                 token = file.read().strip()
         self.token = token or os.environ.get("GLASSBOX_MONITOR_TOKEN")
-        self.path = os.fspath(path or os.environ.get("GLASSBOX_MONITOR_DB") or DEFAULT_DATABASE)
+        self.path = os.path.abspath(os.fspath(path or os.environ.get("GLASSBOX_MONITOR_DB") or DEFAULT_DATABASE))
         if heartbeat <= 0 or flush_interval <= 0 or batch_points < 1:
             raise ValueError(f"Monitor: heartbeat and flush_interval must be > 0 and batch_points >= 1, got "
                              f"{heartbeat}, {flush_interval}, {batch_points}")
