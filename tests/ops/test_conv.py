@@ -130,13 +130,13 @@ def test_col2im_is_the_adjoint_of_im2col():
         np.testing.assert_allclose((columns * c).sum(), (x * back).sum(), rtol=1e-12)
 
 
-def test_output_is_channel_major_and_gradient_flows_through_views():
-    """The output is an (N, O, H, W) view of an (O, N, H, W) block; consumers see ordinary values."""
+def test_output_is_batch_innermost_and_gradient_flows_through_views():
+    """The output is an (N, O, H, W) view of an (O, H, W, N) block; consumers see ordinary values."""
     x = gb.randn(2, 3, 5, 5, requires_grad=True)
     w = gb.randn(4, 3, 3, 3, requires_grad=True)
     y = Convolution.apply(x, w, stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1)
     assert y.shape == (2, 4, 5, 5)
-    assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert y.data.transpose(1, 2, 3, 0).flags.c_contiguous
     expected = TF.conv2d(torch.tensor(x.detach().numpy()), torch.tensor(w.detach().numpy()), padding=1)
     np.testing.assert_allclose(y.detach().numpy(), expected.numpy(), atol=1e-5)
     (y * y).sum().backward()

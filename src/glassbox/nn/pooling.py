@@ -28,7 +28,7 @@ from glassbox.ops.pooling import (
     window_max,
     winner_indices,
 )
-from glassbox.tensor import Tensor
+from glassbox.tensor import Tensor, is_grad_enabled
 
 from .module import Module
 
@@ -107,7 +107,8 @@ def _max_pool(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: 
               layer: str, names: tuple = _AXIS_NAMES):
     """max_pool2d on a batched (N, C, H, W) input; returns (output, indices or None)."""
     windows = _windows(input, kernel_size, stride, padding, dilation, ceil_mode, layer, names)
-    maxima, winners = window_max(input.data, windows)
+    need_winners = return_indices or (input.requires_grad and is_grad_enabled())
+    maxima, winners = window_max(input.data, windows, need_winners)
     output = MaxPool.apply(input, maxima=maxima, winners=winners, windows=windows)
     return output, (Tensor._wrap(winner_indices(winners, windows)) if return_indices else None)
 

@@ -11,7 +11,7 @@ Written out, ``y[n, o, h, w] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x[n, c, h·s +
 Computed that way it is six nested loops; computed as a matrix product it is
 one call to BLAS. ``im2col`` copies every patch into a column, so that
 
-    columns: (C·kH·kW, N·oH·oW)      W: (O, C·kH·kW)      y = W @ columns: (O, N·oH·oW)
+    columns: (C·kH·kW, oH·oW·N)      W: (O, C·kH·kW)      y = W @ columns: (O, oH·oW·N)
 
 and the three gradients are matrix products too:
 
@@ -20,11 +20,15 @@ and the three gradients are matrix products too:
 ``col2im`` adds every column of dL/dcolumns back onto the pixels it was copied
 from (a pixel sits in up to kH·kW patches), giving dL/dx.
 
-Layout: the columns are ordered (n, oh, ow), so the product comes out
-channel-major, (O, N, oH, oW) in memory. The output is returned as an (N, O, oH, oW)
-view of that block instead of being copied; the next layer's im2col and the
-elementwise layers in between read it as is. Groups split the channels into
-``groups`` independent convolutions: one batched product over the groups.
+Layout: inside the convolution the batch is the innermost axis, (C, H, W, N) in
+memory. The columns are then ordered (oh, ow, n), the product comes out as
+(O, oH, oW, N), and is returned as an (N, O, oH, oW) view of that block rather
+than copied; pooling and the elementwise layers keep whatever order they are
+given, so the next convolution finds its input already laid out. The payoff:
+for stride 1, a kernel offset's patch values are runs of oW·N consecutive
+numbers, so im2col and col2im copy and add long contiguous runs instead of
+rows of a few pixels. Groups split the channels into ``groups`` independent
+convolutions: one batched product over the groups.
 
 A transposed convolution swaps the two directions: its forward is the
 convolution's input gradient (a product, then col2im) and its input gradient is
@@ -61,66 +65,99 @@ def empty_in_layout(xp, shape: tuple, dtype, like):
     return buffer.transpose([order.index(axis) for axis in range(like.ndim)])
 
 
+def in_layout_of(array, like):
+    """``array`` with its axes in the same memory order as ``like``'s (copied only when they differ)."""
+    order = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])
+    if sorted(range(array.ndim), key=lambda axis: -array.strides[axis]) == order:
+        return array
+    copy = empty_in_layout(backend.module_of(array), array.shape, array.dtype, like)
+    copy[...] = array
+    return copy
+
+
 def pad_spatial(x, padding: tuple, value=0):
-    """(N, C, H, W) padded by (top, bottom, left, right) with ``value``; ``x`` itself when there is none."""
+    """(N, C, H, W) padded by (top, bottom, left, right) with ``value``, in ``x``'s memory order; ``x`` itself
+    when there is no padding."""
     top, bottom, left, right = padding
     if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
     padded = empty_in_layout(backend.module_of(x), (n, c, h + top + bottom, w + left + right), x.dtype, x)
+    _fill_padded(padded, x, padding, value)
+    return padded
+
+
+def _fill_padded(padded, x, padding: tuple, value) -> None:
+    top, _, left, _ = padding
+    h, w = x.shape[2:]
     # only the border is filled: the interior is about to be overwritten
     padded[:, :, :top] = value
     padded[:, :, top + h:] = value
     padded[:, :, top:top + h, :left] = value
     padded[:, :, top:top + h, left + w:] = value
     padded[:, :, top:top + h, left:left + w] = x
+
+
+def batch_innermost(x, padding: tuple):
+    """(N, C, H, W) → (C, H + top + bottom, W + left + right, N) zero-padded, batch innermost in memory.
+
+    No copy when ``x`` is already such a block (a convolution's output) and needs no padding.
+    """
+    xp = backend.module_of(x)
+    n, c, h, w = x.shape
+    top, bottom, left, right = padding
+    if not any(padding):
+        moved = x.transpose(1, 2, 3, 0)
+        return moved if moved.flags.c_contiguous else xp.ascontiguousarray(moved)
+    padded = xp.empty((c, h + top + bottom, w + left + right, n), dtype=x.dtype)
+    _fill_padded(padded.transpose(3, 0, 1, 2), x, padding, 0)
     return padded
 
 
 def window_view(padded, kernel: tuple, stride: tuple, dilation: tuple, output_size: tuple):
-    """(C, kH, kW, N, oH, oW) view of a padded (N, C, H, W) array: [c, i, j, n, h, w] is the input value
-    that kernel offset (i, j) meets at output position (h, w). No data is copied."""
+    """(C, kH, kW, oH, oW, N) view of a padded (C, H, W, N) array: [c, i, j, h, w, n] is the input value that
+    kernel offset (i, j) meets at output position (h, w) of image n. No data is copied."""
     xp = backend.module_of(padded)
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, output_size
-    n, c = padded.shape[:2]
-    batch_step, channel_step, row_step, column_step = padded.strides
+    c, _, _, n = padded.shape
+    channel_step, row_step, column_step, batch_step = padded.strides
     return xp.lib.stride_tricks.as_strided(
-        padded, (c, kh, kw, n, oh, ow),
-        (channel_step, dh * row_step, dw * column_step, batch_step, sh * row_step, sw * column_step))
+        padded, (c, kh, kw, oh, ow, n),
+        (channel_step, dh * row_step, dw * column_step, sh * row_step, sw * column_step, batch_step))
 
 
 def im2col(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, output_size: tuple):
-    """(N, C, H, W) → columns (C·kH·kW, N·oH·oW): column (n, h, w) holds the patch output (n, h, w) sees.
+    """(N, C, H, W) → columns (C·kH·kW, oH·oW·N): column (h, w, n) holds the patch output (n, h, w) sees.
 
     Rows run (c, i, j), as the weight's (in, kH, kW), so ``W.reshape(O, -1) @ columns`` needs no
     transposition. One strided view of the padded input, one copy.
     """
     xp = backend.module_of(x)
-    patches = window_view(pad_spatial(x, padding), kernel, stride, dilation, output_size)  # (C, kH, kW, N, oH, oW)
+    patches = window_view(batch_innermost(x, padding), kernel, stride, dilation, output_size)  # (C, kH, kW, oH, oW, N)
     n, c = x.shape[:2]
-    return xp.ascontiguousarray(patches).reshape(c * kernel[0] * kernel[1], n * output_size[0] * output_size[1])
+    return xp.ascontiguousarray(patches).reshape(c * kernel[0] * kernel[1], output_size[0] * output_size[1] * n)
 
 
 def col2im(columns, input_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
            output_size: tuple):
-    """The adjoint of ``im2col``: (C·kH·kW, N·oH·oW) → (N, C, H, W), adding each column back onto its patch.
+    """The adjoint of ``im2col``: (C·kH·kW, oH·oW·N) → (N, C, H, W), adding each column back onto its patch.
 
     One strided add per kernel offset (kH·kW of them), each over every channel, image and
-    position at once. The result is an (N, C, H, W) view of a channel-major block.
+    position at once. The result is an (N, C, H, W) view of a (C, H, W, N) block.
     """
     xp = backend.module_of(columns)
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, output_size
     top, bottom, left, right = padding
-    columns = columns.reshape(c, kh, kw, n, oh, ow)
+    columns = columns.reshape(c, kh, kw, oh, ow, n)
     if (kh, kw, sh, sw, oh, ow) == (1, 1, 1, 1, h, w) and not any(padding):
-        return columns.reshape(c, n, h, w).transpose(1, 0, 2, 3)  # a 1×1 convolution's patches are the pixels
-    grad = xp.zeros((c, n, h + top + bottom, w + left + right), dtype=columns.dtype)
+        return columns.reshape(c, h, w, n).transpose(3, 0, 1, 2)  # a 1×1 convolution's patches are the pixels
+    grad = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=columns.dtype)
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
         for j in range(kw):
-            grad[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += columns[:, i, j]
-    return grad[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
+            grad[:, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += columns[:, i, j]
+    return grad[:, top:top + h, left:left + w].transpose(3, 0, 1, 2)
 
 
 def _matmul_groups(xp, a, b):
@@ -128,6 +165,13 @@ def _matmul_groups(xp, a, b):
     if a.shape[0] == 1:
         return xp.matmul(a[0], b[0])[None]
     return xp.matmul(a, b)
+
+
+def _weight_gradient(xp, grad_rows, columns, weight_shape):
+    """dL/dW = dL/dy @ columnsᵀ, computed as (columns @ dL/dyᵀ)ᵀ: the same numbers, but BLAS splits this
+    orientation (long rows of columns) between threads well, while the other one stalls on two threads."""
+    product = _matmul_groups(xp, columns, grad_rows.transpose(0, 2, 1))  # (g, C/g·kH·kW, O/g)
+    return product.transpose(0, 2, 1).reshape(weight_shape)
 
 
 class Convolution(Function):
@@ -141,9 +185,9 @@ class Convolution(Function):
         oh = conv_output_size(h + padding[0] + padding[1], kh, 0, stride[0], dilation[0])
         ow = conv_output_size(w + padding[2] + padding[3], kw, 0, stride[1], dilation[1])
         geometry = ((kh, kw), stride, padding, dilation, (oh, ow))
-        columns = im2col(x, *geometry).reshape(groups, group_channels * kh * kw, n * oh * ow)
+        columns = im2col(x, *geometry).reshape(groups, group_channels * kh * kw, oh * ow * n)
         weight_rows = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
-        out = _matmul_groups(xp, weight_rows, columns).reshape(out_channels, n * oh * ow)  # (O, N·oH·oW)
+        out = _matmul_groups(xp, weight_rows, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
         if bias:
             out += bias[0][:, None]
         needs = self.needs_input_grad
@@ -152,21 +196,21 @@ class Convolution(Function):
             self.groups = groups
             self.weight_rows = weight_rows if needs[0] else None
             self.columns = columns if needs[1] else None
-        return out.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)  # (N, O, oH, oW), channel-major
+        return out.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2)  # (N, O, oH, oW) view, batch innermost
 
     def backward(self, grad):
         xp = backend.module_of(grad)
         needs = self.needs_input_grad
         groups = self.groups
         out_channels = grad.shape[1]
-        # (N, O, oH, oW) → (groups, O/groups, N·oH·oW); free when grad is channel-major, as ours are
-        grad_rows = grad.transpose(1, 0, 2, 3).reshape(groups, out_channels // groups, -1)
+        # (N, O, oH, oW) → (groups, O/groups, oH·oW·N); free when grad is laid out (O, oH, oW, N), as ours are
+        grad_rows = grad.transpose(1, 2, 3, 0).reshape(groups, out_channels // groups, -1)
         grad_x = grad_weight = grad_bias = None
         if needs[0]:
-            grad_columns = _matmul_groups(xp, self.weight_rows.transpose(0, 2, 1), grad_rows)  # (g, C/g·kH·kW, N·L)
+            grad_columns = _matmul_groups(xp, self.weight_rows.transpose(0, 2, 1), grad_rows)  # (g, C/g·kH·kW, L·N)
             grad_x = col2im(grad_columns, self.input_shape, *self.geometry)
         if needs[1]:
-            grad_weight = _matmul_groups(xp, grad_rows, self.columns.transpose(0, 2, 1)).reshape(self.weight_shape)
+            grad_weight = _weight_gradient(xp, grad_rows, self.columns, self.weight_shape)
         if len(needs) == 3 and needs[2]:
             grad_bias = grad_rows.reshape(out_channels, -1).sum(axis=1)
         return grad_x, grad_weight, grad_bias
@@ -185,10 +229,10 @@ class TransposedConvolution(Function):
         ow = transposed_output_size(w, kw, padding[2], stride[1], dilation[1], output_padding[1])
         # the convolution this one transposes maps (oh, ow) → (h, w)
         geometry = ((kh, kw), stride, padding, dilation, (h, w))
-        input_rows = x.transpose(1, 0, 2, 3).reshape(groups, in_channels // groups, n * h * w)
+        input_rows = x.transpose(1, 2, 3, 0).reshape(groups, in_channels // groups, h * w * n)
         weight_rows = weight.reshape(groups, in_channels // groups, group_out_channels * kh * kw)
-        columns = _matmul_groups(xp, weight_rows.transpose(0, 2, 1), input_rows)  # (g, C_out/g·kH·kW, N·H·W)
-        out = col2im(columns, (n, out_channels, oh, ow), *geometry)  # (N, C_out, oH, oW), channel-major
+        columns = _matmul_groups(xp, weight_rows.transpose(0, 2, 1), input_rows)  # (g, C_out/g·kH·kW, H·W·N)
+        out = col2im(columns, (n, out_channels, oh, ow), *geometry)  # (N, C_out, oH, oW), batch innermost
         if bias:
             out += bias[0][:, None, None]
         needs = self.needs_input_grad
@@ -204,13 +248,13 @@ class TransposedConvolution(Function):
         needs = self.needs_input_grad
         n, in_channels, h, w = self.input_shape
         groups = self.groups
-        columns = im2col(grad, *self.geometry).reshape(groups, -1, n * h * w)  # (g, C_out/g·kH·kW, N·H·W)
+        columns = im2col(grad, *self.geometry).reshape(groups, -1, h * w * n)  # (g, C_out/g·kH·kW, H·W·N)
         grad_x = grad_weight = grad_bias = None
         if needs[0]:
-            grad_rows = _matmul_groups(xp, self.weight_rows, columns)  # (g, C_in/g, N·H·W)
-            grad_x = grad_rows.reshape(in_channels, n, h, w).transpose(1, 0, 2, 3)
+            grad_rows = _matmul_groups(xp, self.weight_rows, columns)  # (g, C_in/g, H·W·N)
+            grad_x = grad_rows.reshape(in_channels, h, w, n).transpose(3, 0, 1, 2)
         if needs[1]:
-            grad_weight = _matmul_groups(xp, self.input_rows, columns.transpose(0, 2, 1)).reshape(self.weight_shape)
+            grad_weight = _weight_gradient(xp, self.input_rows, columns, self.weight_shape)
         if len(needs) == 3 and needs[2]:
             grad_bias = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_weight, grad_bias

@@ -25,7 +25,7 @@ from __future__ import annotations
 from glassbox import backend
 from glassbox.tensor import Function
 
-from .conv import empty_in_layout, pad_spatial
+from .conv import empty_in_layout, in_layout_of, pad_spatial
 
 
 def pool_output_size(n: int, k: int, p: int, s: int, dilation: int = 1, ceil_mode: bool = False) -> int:
@@ -69,51 +69,87 @@ class _Windows:
                 yield i * kw + j, (slice(None), slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
                                    slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
-    def spread(self, values, like, select=None):
-        """The adjoint of reading the windows: add ``values`` (N, C, oH, oW), or where ``select(offset)`` holds,
-        back onto the positions each offset read; returns an (N, C, H, W) array laid out like ``like``."""
+    def covers_input(self) -> bool:
+        """The windows tile the padded input exactly, each position read once (kernel = stride, no remainder)."""
+        (kh, kw), (sh, sw), (oh, ow) = self.kernel, self.stride, self.output_size
+        top, bottom, left, right = self.pads
+        n, c, h, w = self.input_shape
+        return (self.dilation == (1, 1) and (kh, kw) == (sh, sw) and oh * sh == h + top + bottom
+                and ow * sw == w + left + right)
+
+    def spread(self, values, like, winners=None):
+        """The adjoint of reading the windows: add ``values`` (N, C, oH, oW) back onto the positions each offset
+        read, or only onto each window's winner; returns an (N, C, H, W) array laid out like ``like``."""
         xp = backend.module_of(values)
         n, c, h, w = self.input_shape
         top, bottom, left, right = self.pads
         grad = empty_in_layout(xp, (n, c, h + top + bottom, w + left + right), values.dtype, like)
-        grad.fill(0)
+        if not self.covers_input():
+            grad.fill(0)
+        # multiplying by the 0/1 mask is several times faster than where(), and the same unless a gradient is
+        # inf or NaN (0 · inf = NaN would then leak to the positions that lost)
+        if winners is not None:
+            values = in_layout_of(values, winners)  # elementwise work across memory orders is slow
+        exact = winners is not None and not bool(xp.isfinite(values).all())
         for offset, window in self.offsets():
-            if select is None:
-                if self.disjoint:
-                    grad[window] = values
-                else:
-                    grad[window] += values
-            elif self.disjoint:
-                xp.copyto(grad[window], values, where=select(offset))
+            # arithmetic on contiguous arrays, then one strided write: arithmetic on strided views is slow
+            if winners is None:
+                share = values
             else:
-                grad[window] += xp.where(select(offset), values, 0)
+                share = xp.where(winners == offset, values, 0) if exact else values * (winners == offset)
+            if self.disjoint:
+                grad[window] = share
+            else:
+                grad[window] += share
         return grad[:, :, top:top + h, left:left + w]
 
 
-def window_max(x, windows: _Windows):
-    """The maximum of every window and which kernel offset won it: (maxima, winners), both (N, C, oH, oW)."""
+def window_max(x, windows: _Windows, need_winners: bool = True):
+    """The maximum of every window and, if asked, which kernel offset won it: (maxima, winners or None),
+    both (N, C, oH, oW). The winner is the first maximum in scan order, or the last NaN (PyTorch's rule)."""
     xp = backend.module_of(x)
-    (kh, kw), (dh, dw), (oh, ow) = windows.kernel, windows.dilation, windows.output_size
     lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     padded = pad_spatial(x, windows.pads, lowest)
-    views = windows.offsets()
-    _, first = next(views)
-    maxima = xp.array(padded[first], copy=True, order="K")
-    winners = xp.zeros(maxima.shape, dtype=xp.uint8 if kh * kw <= 256 else xp.int32)
+    views = [padded[window] for _, window in windows.offsets()]
+    maxima = xp.array(views[0], copy=True, order="K")
+    for values in views[1:]:
+        xp.maximum(maxima, values, out=maxima)  # NaN propagates, as in PyTorch
+    if not need_winners:
+        return maxima, None
+    if (x.dtype.kind == "f" and xp.isnan(maxima).any()) or (any(windows.padding) and (maxima == lowest).any()):
+        return maxima, _winners_in_scan_order(padded, views, windows)
+    # winner = the number of offsets, in scan order, that come before the first one equal to the maximum
+    # *_like keeps the maxima's memory order: elementwise work between arrays of different orders is slow
+    winners = xp.zeros_like(maxima, dtype=xp.uint8 if len(views) <= 256 else xp.int32)
+    unmatched = xp.ones_like(maxima, dtype=bool)
+    candidate = xp.empty_like(maxima)
+    for values in views[:-1]:
+        xp.copyto(candidate, values)  # a contiguous copy first: comparisons of strided views are slow
+        unmatched &= candidate != maxima
+        winners += unmatched
+    return maxima, winners
+
+
+def _winners_in_scan_order(padded, views, windows: _Windows):
+    """PyTorch's scan, literally: start at -inf and the window's first position inside the input, and move to
+    every later value that is greater or NaN. For windows holding NaN, or nothing above the padding."""
+    xp = backend.module_of(padded)
+    kw, (dh, dw), (oh, ow) = windows.kernel[1], windows.dilation, windows.output_size
     top, left = windows.padding
-    if top or left:
-        # a window whose values are all -inf is won by its first position inside the input (PyTorch's start)
-        first_row = xp.maximum(0, -(-(top - xp.arange(oh) * windows.stride[0]) // dh))
-        first_column = xp.maximum(0, -(-(left - xp.arange(ow) * windows.stride[1]) // dw))
-        winners[...] = first_row[:, None] * kw + first_column
+    maxima = xp.full(views[0].shape, -xp.inf if padded.dtype.kind == "f" else xp.iinfo(padded.dtype).min,
+                     dtype=padded.dtype)
+    first_row = xp.maximum(0, -(-(top - xp.arange(oh) * windows.stride[0]) // dh))
+    first_column = xp.maximum(0, -(-(left - xp.arange(ow) * windows.stride[1]) // dw))
+    winners = xp.zeros(maxima.shape, dtype=xp.int32)
+    winners[...] = first_row[:, None] * kw + first_column
     better = xp.empty(maxima.shape, dtype=bool)
-    for offset, window in views:
-        values = padded[window]
+    for offset, values in enumerate(views):
         xp.greater(values, maxima, out=better)
-        better |= xp.isnan(values)  # NaN propagates: any NaN in the window wins
+        if padded.dtype.kind == "f":
+            better |= xp.isnan(values)
         xp.copyto(maxima, values, where=better)
         xp.copyto(winners, offset, where=better)
-    return maxima, winners
+    return winners
 
 
 def winner_indices(winners, windows: _Windows):
@@ -137,8 +173,7 @@ class MaxPool(Function):
         return maxima
 
     def backward(self, grad):
-        winners = self.winners
-        return self.windows.spread(grad, self.like, select=lambda offset: winners == offset)
+        return self.windows.spread(grad, self.like, self.winners)
 
 
 class AvgPool(Function):
