@@ -301,6 +301,9 @@ class RNN(RNNBase):
         h_t = tanh(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)          (``nonlinearity='relu'``: ReLU)
 
     The notes' o_t = f(x_t w + o_{t-1} w'), with the biases PyTorch adds. Returns (output, h_n).
+    Trained by backpropagation through time, in the backward of ``glassbox.ops.recurrent.RNNSequence``:
+    dL/dh_{t-1} = (dL/dh_t ⊙ act'(a_t)) W_hh, one factor W_hh per step, which is why the gradient
+    of early steps vanishes (or explodes) over long sequences.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
@@ -324,7 +327,8 @@ class LSTM(RNNBase):
 
     The cell path is additive: dc_{t-1} = f ⊙ dc_t, with no weight matrix and no squashing in
     between, so while the forget gate stays open the gradient reaches early steps instead of
-    vanishing. Returns (output, (h_n, c_n)); ``proj_size`` is not implemented.
+    vanishing. BPTT runs in the backward of ``glassbox.ops.recurrent.LSTMSequence``, one reverse
+    loop over the steps. Returns (output, (h_n, c_n)); ``proj_size`` is not implemented.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,

@@ -17,9 +17,9 @@ that is some fifteen graph nodes per step; here the whole loop is one Function:
   step; when these are small (saturated sigmoid or tanh, small W_hh) it shrinks
   geometrically: the notes' vanishing gradient, and the reason for the LSTM's
   additive cell path c_t = f ⊙ c_{t-1} + i ⊙ g. The weight gradients are sums
-  over steps, so they are computed after the loop as one GEMM each:
+  over steps, so they are computed after the loop, as GEMMs over all steps:
   dW_hh = Σ_t dA_tᵀ h_{t-1},  dW_ih = Σ_t dA_tᵀ x_t,  dx = dA W_ih
-  (dA: the gradients of the gate pre-activations).
+  (dA: the gradients of the gate pre-activations, saved by the loop).
 
 Sequences are *packed* (PyTorch's PackedSequence layout): the rows of step t are
 the first ``batch_sizes[t]`` sequences, those still running, sorted longest
