@@ -91,12 +91,20 @@ class _Windows:
         if winners is not None:
             values = in_layout_of(values, winners)  # elementwise work across memory orders is slow
         exact = winners is not None and not bool(xp.isfinite(values).all())
+        won = None if winners is None else xp.empty_like(winners, dtype=bool)
         for offset, window in self.offsets():
             # arithmetic on contiguous arrays, then one strided write: arithmetic on strided views is slow
             if winners is None:
                 share = values
             else:
-                share = xp.where(winners == offset, values, 0) if exact else values * (winners == offset)
+                xp.equal(winners, offset, out=won)
+                if exact:
+                    share = xp.where(won, values, 0)
+                elif self.disjoint:
+                    xp.multiply(values, won, out=grad[window])
+                    continue
+                else:
+                    share = values * won
             if self.disjoint:
                 grad[window] = share
             else:
@@ -122,10 +130,11 @@ def window_max(x, windows: _Windows, need_winners: bool = True):
     # *_like keeps the maxima's memory order: elementwise work between arrays of different orders is slow
     winners = xp.zeros_like(maxima, dtype=xp.uint8 if len(views) <= 256 else xp.int32)
     unmatched = xp.ones_like(maxima, dtype=bool)
-    candidate = xp.empty_like(maxima)
+    candidate, differs = xp.empty_like(maxima), xp.empty_like(unmatched)
     for values in views[:-1]:
         xp.copyto(candidate, values)  # a contiguous copy first: comparisons of strided views are slow
-        unmatched &= candidate != maxima
+        xp.not_equal(candidate, maxima, out=differs)
+        unmatched &= differs
         winners += unmatched
     return maxima, winners
 
