@@ -184,12 +184,12 @@ def test_an_outbox_left_by_an_exited_process_is_sent_by_the_next_monitor(monitor
     assert os.listdir(outbox) == []
 
 
-def test_a_wrong_token_keeps_the_batches_and_says_why(monitor_server, tmp_path, capfd):
-    server = monitor_server()
+def test_a_wrong_token_keeps_the_batches_and_says_why(shared_server, tmp_path, capfd):
+    server = shared_server
     run = Monitor(url=server.url, token="wrong", outbox_dir=tmp_path / "outbox", timeout=1.0, **QUIET).start("refused")
     run.log(0, loss=1.0)
     assert run.finish(timeout=1.0) is False
     assert "answered 403" in run.error
     assert "answered 403" in capfd.readouterr().err
-    assert server.runs() == []
+    assert server.run_named("refused") is None
     assert len(os.listdir(tmp_path / "outbox")) >= 1

@@ -87,6 +87,7 @@ class Run:
         self.config = flatten_config(config)
         self.status, self.message = "running", None
         self.step = -1
+        self._known_names: set[str] = set()
         self.ended = False
         self.error: str | None = None  # the last reason a batch could not be delivered
         self.delivered_batches = 0
@@ -128,7 +129,8 @@ class Run:
         now = time.time()
         points = []
         for name, value in metrics.items():
-            validate_metric_name(name)
+            if name not in self._known_names:
+                self._known_names.add(validate_metric_name(name))
             number = as_number(value)
             points.append((name, step, number, now))
             if number is not None and not math.isfinite(number) and name.endswith("loss") and self.status != "nan":

@@ -63,9 +63,9 @@ class FileOutbox:
         self.count = self.connection.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
 
     def append(self, batch: dict) -> None:
-        self.connection.execute("INSERT OR IGNORE INTO outbox (batch_id, body) VALUES (?, ?)",
-                                (batch.get("batch_id"), json.dumps(batch)))
-        self.count += 1
+        added = self.connection.execute("INSERT OR IGNORE INTO outbox (batch_id, body) VALUES (?, ?)",
+                                        (batch.get("batch_id"), json.dumps(batch)))
+        self.count += added.rowcount
 
     def peek(self, limit: int = 16) -> list[tuple[int, dict]]:
         rows = self.connection.execute("SELECT sequence, body FROM outbox ORDER BY sequence LIMIT ?", (limit,))

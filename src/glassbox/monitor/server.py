@@ -88,11 +88,13 @@ def parse_batch(batch) -> dict:
         points = batch.get("points") or []
         if not isinstance(points, list):
             raise BatchError("points must be a list of [name, step, value, time]")
+        names = set()
         for point in points:
             if not isinstance(point, list) or len(point) != 4:
                 raise BatchError(f"a point is [name, step, value, time], got {point!r}"[:200])
             name, step, value, when = point
-            validate_metric_name(name)
+            if name not in names:  # a batch repeats a few names many times: check each name once
+                names.add(validate_metric_name(name))
             if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step < 2**62:
                 raise BatchError(f"a step is an integer in [0, 2**62), got {step!r}")
             if value is not None and not is_number(value, finite=False):
