@@ -6,8 +6,10 @@ not at all; its content, WordNet's 45 lexicographer file names, only matters for
 downloaded.
 """
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -50,7 +52,9 @@ def nltk_wordnet():
             def map_wn(self, version="wordnet"):
                 return None
 
-        root = Path(tempfile.mkdtemp(prefix="glassbox-nltk-data-")) / "corpora" / "wordnet"
+        nltk_data = tempfile.mkdtemp(prefix="glassbox-nltk-data-")
+        atexit.register(shutil.rmtree, nltk_data, ignore_errors=True)
+        root = Path(nltk_data) / "corpora" / "wordnet"
         root.mkdir(parents=True)
         for path in WORDNET.iterdir():
             if re.fullmatch(r"(index|data)\.(noun|verb|adj|adv)|(noun|verb|adj|adv)\.exc", path.name):
@@ -58,13 +62,13 @@ def nltk_wordnet():
         (root / "lexnames").write_text("".join(
             f"{index:02d}\t{name}\t{ {'adj': 3, 'adv': 4, 'noun': 1, 'verb': 2}[name.split('.')[0]]}\n"
             for index, name in enumerate(LEXNAMES)))
-        nltk.data.path.insert(0, str(root.parent.parent))  # NLTK opens corpora only under its data paths
+        nltk.data.path.insert(0, nltk_data)  # NLTK opens corpora only under its data paths
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # "multilingual functions are not available"
                 _NLTK_READER = PlainFileWordNetReader(str(root), None)
         finally:
-            nltk.data.path.remove(str(root.parent.parent))
+            nltk.data.path.remove(nltk_data)
     return _NLTK_READER
 
 
