@@ -83,3 +83,15 @@ def test_float32_option_stays_close(synthetic):
     report = gbc.check(model, gbc.convert(model, dtype="float32"), X)
     assert report.max_difference < 1e-4
     assert report.changed_label_share < 0.01
+
+
+def test_other_linear_estimators(synthetic, same_as_sklearn):
+    from sklearn.linear_model import Perceptron, RidgeClassifier, SGDRegressor
+
+    for key in ("binary", "multiclass"):
+        X, y = synthetic[key]
+        for model in (RidgeClassifier(), Perceptron(random_state=0)):
+            same_as_sklearn(model.fit(scaled(X), y), gbc.convert(model), scaled(X))
+    X, y = synthetic["regression"]
+    model = SGDRegressor(random_state=0).fit(scaled(X), y)
+    same_as_sklearn(model, gbc.convert(model), scaled(X))

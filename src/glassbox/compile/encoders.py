@@ -19,6 +19,8 @@ from glassbox import backend
 from glassbox.compile.operator import Operator
 from glassbox.compile.registry import UnsupportedModelError, register, unsupported_option
 
+MISSING_KEY = "\x00nan"
+
 
 def category_codes(column, categories):
     """Codes (n,) int64 of ``column`` against ``categories``: the index of the match, -1 when none."""
@@ -39,9 +41,11 @@ def category_codes(column, categories):
 
 
 def _category_key(value) -> str:
-    """A sortable key that tells types apart and gives every missing value (None, NaN) the same key."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "\x00missing"
+    """A sortable key that tells types apart; NaN and None are categories of their own, as in scikit-learn."""
+    if value is None:
+        return "\x00none"
+    if isinstance(value, float) and value != value:
+        return MISSING_KEY
     if isinstance(value, str):
         return "s" + value
     return "n" + repr(float(value)) if isinstance(value, int | float | numpy.number) else "o" + repr(value)
@@ -111,7 +115,7 @@ class Ordinal(Operator):
             if self.unknown_is_error and bool((codes < 0).any()):
                 _raise_unknown("OrdinalEncoder", feature, X[:, feature], codes)
             values = xp.where(codes < 0, self.unknown_value, codes.astype(self.dtype))
-            missing = [j for j, value in enumerate(categories) if _category_key(value) == "\x00missing"]
+            missing = [j for j, value in enumerate(categories) if _category_key(value) == MISSING_KEY]
             if missing:
                 values = xp.where(codes == missing[0], self.missing_value, values)
             columns.append(values.astype(self.dtype))

@@ -5,9 +5,11 @@
     classifier  P(c | x) = Σ_{i ∈ kNN(x)} w_i [y_i = c] / Σ_i w_i        label = argmax
     regressor   y(x) = Σ_i w_i y_i / Σ_i w_i
 
-The distances are computed from the differences, not from ‖x‖² - 2x·t + ‖t‖²,
-so they are as exact as scikit-learn's tree searches and the same neighbours
-are found; ties go to the training row that comes first.
+Where scikit-learn searches a k-d or ball tree, the distances are computed from
+the differences, exact as the tree's; where it uses brute force (many
+features), Euclidean distances are expanded as ‖x‖² - 2x·t + ‖t‖² as
+scikit-learn does, so the same neighbours are found. Ties go to the training
+row that comes first.
 """
 
 from __future__ import annotations
@@ -23,16 +25,28 @@ from glassbox.compile.registry import register, unsupported_option
 class NearestNeighbors(Operator):
     """``targets``: class indices (classifier, with ``classes``) or values (regressor, ``classes`` None)."""
 
-    fields = ("training", "targets", "classes", "neighbours", "power", "distance_weights")
+    fields = ("training", "targets", "classes", "neighbours", "power", "distance_weights", "expanded")
 
-    def __init__(self, training, targets, classes, neighbours, power, distance_weights):
+    def __init__(self, training, targets, classes, neighbours, power, distance_weights, expanded):
         self.training, self.targets, self.classes = training, targets, classes
         self.neighbours, self.power, self.distance_weights = int(neighbours), float(power), bool(distance_weights)
+        self.expanded = bool(expanded)  # Euclidean distances as ‖x‖² - 2x·t + ‖t‖², as scikit-learn's brute force
         self.methods = ("predict", "predict_proba") if classes is not None else ("predict",)
 
     def _neighbours(self, X):
         """(indices (n, k), weights (n, k)) of the k nearest training rows."""
         X = as_numbers(X, self.training.dtype)
+        xp = backend.module_of(X)
+        if self.expanded:
+            squared = (X * X).sum(axis=1)[:, None] - 2.0 * (X @ self.training.T) + (self.training**2).sum(axis=1)
+            distance = xp.sqrt(xp.maximum(squared, 0.0))  # (n, m)
+        else:
+            distance = self._distances(X)
+        order = xp.argsort(distance, axis=1, kind="stable")[:, : self.neighbours]
+        return order, self._weights(order, distance)
+
+    def _distances(self, X):
+        """Minkowski distances (n, m) from the differences."""
         xp = backend.module_of(X)
         difference = xp.abs(X[:, None, :] - self.training[None, :, :])  # (n, m, features)
         if self.power == numpy.inf:
@@ -43,14 +57,17 @@ class NearestNeighbors(Operator):
             distance = difference.sum(axis=2)
         else:
             distance = (difference**self.power).sum(axis=2) ** (1.0 / self.power)
-        order = xp.argsort(distance, axis=1, kind="stable")[:, : self.neighbours]
+        return distance
+
+    def _weights(self, order, distance):
+        xp = backend.module_of(distance)
         nearest = xp.take_along_axis(distance, order, axis=1)
         if not self.distance_weights:
-            return order, xp.ones_like(nearest)
+            return xp.ones_like(nearest)
         exact = nearest == 0
         weights = 1.0 / xp.where(exact, 1.0, nearest)
         has_exact = exact.any(axis=1, keepdims=True)
-        return order, xp.where(has_exact, exact.astype(weights.dtype), weights)
+        return xp.where(has_exact, exact.astype(weights.dtype), weights)
 
     def predict_proba(self, X):
         order, weights = self._neighbours(X)
@@ -87,9 +104,13 @@ def _power(model) -> float:
         return 1.0
     if metric in ("chebyshev", "infinity"):
         return numpy.inf
-    if metric == "minkowski" and "w" not in parameters:
+    if metric == "minkowski" and parameters.get("w") is None:
         return float(parameters.get("p", model.p))
     raise unsupported_option(model, "metric", metric, ["euclidean", "manhattan", "chebyshev", "minkowski"])
+
+
+def _expanded(model) -> bool:
+    return model._fit_method == "brute" and _power(model) == 2.0
 
 
 def _weighting(model) -> bool:
@@ -103,11 +124,11 @@ def convert_kneighbors_classifier(model, options):
     if numpy.ndim(model._y) != 1:
         raise unsupported_option(model, "outputs", model._y.shape[1], [1])
     return NearestNeighbors(numpy.asarray(model._fit_X, dtype=options.dtype), numpy.asarray(model._y, numpy.int64),
-                            model.classes_, model.n_neighbors, _power(model), _weighting(model))
+                            model.classes_, model.n_neighbors, _power(model), _weighting(model), _expanded(model))
 
 
 @register("KNeighborsRegressor", family="neighbors", notes="weights uniform/distance; Minkowski metrics")
 def convert_kneighbors_regressor(model, options):
     return NearestNeighbors(numpy.asarray(model._fit_X, dtype=options.dtype),
                             numpy.asarray(model._y, dtype=options.dtype), None, model.n_neighbors, _power(model),
-                            _weighting(model))
+                            _weighting(model), _expanded(model))

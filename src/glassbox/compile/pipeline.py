@@ -49,7 +49,12 @@ class Identity(Operator):
 
 @register("Pipeline", family="composition", notes="'passthrough' steps included")
 def convert_pipeline(model, options):
-    steps = [options.convert(step) for _, step in model.steps if step is not None and step != "passthrough"]
+    named = [(name, options.convert(step)) for name, step in model.steps if step is not None and step != "passthrough"]
+    for name, step in named[:-1]:
+        if "transform" not in step.methods:
+            raise UnsupportedModelError(f"glassbox.compile: Pipeline step {name!r} has no transform, so it can "
+                                        "only be the last step")
+    steps = [step for _, step in named]
     return Chain(steps or [Identity()])
 
 
@@ -92,3 +97,13 @@ def convert_column_transformer(model, options):
     if any(type(part).__name__ == "Chain" and "transform" not in part.methods for part in transformers):
         raise UnsupportedModelError("glassbox.compile: a ColumnTransformer part must be a transformer")
     return Columns(transformers, columns)
+
+
+@register("FunctionTransformer", family="composition", notes="func=None (the identity: 'passthrough' columns)")
+def convert_function_transformer(model, options):
+    if model.func is not None:
+        raise UnsupportedModelError(
+            f"glassbox.compile: FunctionTransformer(func={getattr(model.func, '__name__', model.func)!r}) runs "
+            "arbitrary Python and cannot be compiled; supported: func=None"
+        )
+    return Identity()

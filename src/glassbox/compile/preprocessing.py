@@ -144,6 +144,11 @@ def convert_simple_imputer(model, options):
     if model.add_indicator:
         raise unsupported_option(model, "add_indicator", True, [False])
     statistics = numpy.asarray(model.statistics_)
+    if statistics.dtype == object:  # strategy="constant" stores its numbers as objects
+        try:
+            statistics = statistics.astype(numpy.float64)
+        except (TypeError, ValueError):
+            pass
     if statistics.dtype.kind not in "biuf":
         raise UnsupportedModelError(
             f"glassbox.compile: SimpleImputer fitted on non-numeric columns (statistics {statistics[:3]}…) is not "

@@ -93,3 +93,4 @@ def operator_table() -> str:
     for converter in sorted(CONVERTERS.values(), key=lambda item: (item.family, item.name)):
         lines.append(f"| {converter.family} | `{converter.name}` | {converter.notes} |")
     return "\n".join(lines) + "\n"
+

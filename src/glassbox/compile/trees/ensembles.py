@@ -24,7 +24,7 @@ from glassbox.compile.trees.strategy import build_evaluator
 from glassbox.compile.trees.structure import from_hist_predictor, from_sklearn_tree
 
 BOOSTING_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
-FOREST_NOTE = "strategies gemm, tree_traversal, perfect_tree_traversal; missing values"
+FOREST_NOTE = "every strategy; missing values"
 
 
 def sum_in_order(per_tree, initial=None):
@@ -255,7 +255,7 @@ def _hist_trees(model):
 
 
 @register("HistGradientBoostingClassifier", family="trees",
-          notes="missing values, categorical splits; " + FOREST_NOTE)
+          notes="categorical splits; " + FOREST_NOTE)
 def convert_hist_gradient_boosting_classifier(model, options):
     trees, initial = _hist_trees(model)
     space, evaluator = _evaluator(trees, model, options, input_dtype="float64")
@@ -266,7 +266,7 @@ def convert_hist_gradient_boosting_classifier(model, options):
 
 
 @register("HistGradientBoostingRegressor", family="trees",
-          notes="identity and log links; missing values, categorical splits; " + FOREST_NOTE)
+          notes="identity and log links; categorical splits; " + FOREST_NOTE)
 def convert_hist_gradient_boosting_regressor(model, options):
     trees, initial = _hist_trees(model)
     link_name = {"IdentityLink": "identity", "LogLink": "exp"}.get(type(model._loss.link).__name__)

@@ -116,7 +116,8 @@ def bitset_members(words) -> numpy.ndarray:
 
 def float32_at_or_below(threshold: numpy.ndarray) -> numpy.ndarray:
     """The largest float32 ``t↓ <= t`` for each float64 ``t``: ``x <= t ⇔ x <= t↓`` for every float32 ``x``."""
-    rounded = threshold.astype(numpy.float32)
+    with numpy.errstate(over="ignore"):  # beyond the float32 range: ±inf, then stepped down to the largest float32
+        rounded = threshold.astype(numpy.float32)
     above = rounded.astype(numpy.float64) > threshold
     rounded[above] = numpy.nextafter(rounded[above], numpy.float32(-numpy.inf))
     return rounded
