@@ -290,6 +290,20 @@ def test_primitive_records_one_node_per_layer_and_direction():
     assert len(names) < 12
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_backward_twice_with_retain_graph_accumulates_the_same_gradient(mode):
+    layer, _ = make_pair(mode, bidirectional=True)
+    x = gb.randn(STEPS, BATCH, INPUT, requires_grad=True)
+    output, _ = layer(x, lengths=[4, 2, 3])
+    loss = (output * output).sum()
+    loss.backward(retain_graph=True)
+    first = [x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in layer.parameters()]
+    loss.backward()
+    second = [x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
+    for once, twice in zip(first, second, strict=True):
+        np.testing.assert_allclose(twice, 2 * once, rtol=1e-5, atol=1e-6)
+
+
 def test_only_needed_gradients_are_computed():
     layer = nn.GRU(INPUT, HIDDEN)
     layer.weight_hh_l0.requires_grad_(False)
