@@ -131,6 +131,19 @@ def command_monitor(args) -> int:
     return serve_command(args)
 
 
+def command_compile(args) -> int:
+    import joblib
+
+    import glassbox.compile as gbc
+
+    model = joblib.load(args.model)  # runs code from the file: the help says to use only models you trust
+    compiled = gbc.convert(model, args.strategy, dtype=args.dtype, batch_size=args.batch_size)
+    compiled.save(args.out)
+    strategy = f", tree strategy {compiled.strategy}" if compiled.strategy else ""
+    print(f"compiled {type(model).__name__} ({', '.join(compiled.operator.methods)}{strategy}) -> {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glassbox", description="glassbox: deep learning from first principles")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_arguments(monitor.add_subparsers(dest="monitor_command", required=True).add_parser(
         "serve", help="serve the dashboard and receive runs (binds 127.0.0.1 by default)"))
     monitor.set_defaults(run=command_monitor)
+    compile_ = commands.add_parser(
+        "compile", help="compile a fitted scikit-learn model (joblib file) to a glassbox tensor program",
+        description="Compile a fitted scikit-learn model saved with joblib into a glassbox compiled model "
+        "(safetensors + JSON; load it with glassbox.compile.load). WARNING: loading a joblib file runs code "
+        "from it, like pickle: only compile model files you trust. The compiled file itself runs no code.")
+    compile_.add_argument("model", help="the fitted model, saved with joblib.dump (trusted files only)")
+    compile_.add_argument("out", help="where to write the compiled model (.safetensors)")
+    compile_.add_argument("--strategy", default="auto",
+                          choices=("auto", "gemm", "tree_traversal", "perfect_tree_traversal"))
+    compile_.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    compile_.add_argument("--batch-size", type=int, default=None, help="most rows per chunk (default: by memory)")
+    compile_.set_defaults(run=command_compile)
     return parser
 
 
