@@ -5,6 +5,7 @@ the run appears, its chart fills with the logged points as they arrive, its stat
 finished; a run named like a script tag shows as text and runs nothing.
 """
 
+import math
 import os
 
 import pytest
@@ -16,7 +17,7 @@ CHROMIUM_ARGUMENTS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
@@ -68,3 +69,32 @@ def test_live_run_appears_fills_its_chart_and_finishes(monitor_server, training_
     page.screenshot(path=str(tmp_path / "dashboard-hostile-name.png"), full_page=True)
     assert dialogs == []
     assert os.path.getsize(tmp_path / "dashboard-finished.png") > 10_000
+
+
+def test_a_long_run_is_drawn_downsampled_and_zooms_to_full_resolution(monitor_server, browser, tmp_path):
+    server = monitor_server()
+    run = Monitor(url=server.url, token=server.token, system_metrics=False, handle_signals=False,
+                  outbox_dir=tmp_path / "outbox").start("long-run")
+    for step in range(6000):
+        run.log(step, wave=math.sin(step / 300) + (5.0 if step == 4321 else 0.0))
+    assert run.finish(timeout=20)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server.url}/?token={server.token}")
+    chart = page.locator(".chart[data-metric='wave']")
+    chart.wait_for(timeout=20_000)
+    overview_points = int(chart.get_attribute("data-points"))
+    assert 500 < overview_points <= 1000, "6000 points are drawn as at most 1000 (min and max of 500 buckets)"
+    box = chart.locator(".u-over").bounding_box()
+    middle = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.40, middle)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.50, middle, steps=5)
+    page.mouse.up()
+    page.wait_for_selector(".chart[data-metric='wave'] .chart-caption:has-text('steps')", timeout=20_000)
+    caption = chart.locator(".chart-caption").inner_text()
+    start, end = (int(number) for number in caption.split("steps ")[1].rstrip(")").split("–"))
+    assert 2000 < start < end < 3400
+    assert int(chart.get_attribute("data-points")) == end - start + 1, "the zoomed range comes at full resolution"
+    page.screenshot(path=str(tmp_path / "dashboard-zoomed.png"), full_page=True)
+    chart.locator("button", has_text="full view").click()
+    page.wait_for_selector(f".chart[data-metric='wave'][data-points='{overview_points}']", timeout=20_000)

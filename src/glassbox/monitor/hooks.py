@@ -24,7 +24,7 @@ import threading
 import traceback
 
 _active: list = []  # runs to finish when the process ends, oldest first
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a signal handler may run while the main thread holds it
 _installed = _signals_installed = False
 _previous_handlers: dict[int, object] = {}
 _previous_excepthook = None

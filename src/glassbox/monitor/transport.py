@@ -93,7 +93,8 @@ class HttpTransport:
         except (OSError, http.client.HTTPException) as error:
             return RETRY, f"{self.url} unreachable: {error}"
         if 200 <= status < 300:
-            self.latencies.append(time.perf_counter() - started)
+            if batch.get("batch_id") is not None:  # heartbeats are not ingest
+                self.latencies.append(time.perf_counter() - started)
             return DELIVERED, None
         reason = f"{self.url} answered {status}: {body[:200].decode(errors='replace')}"
         if status == 429 or status >= 500:
