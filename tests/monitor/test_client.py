@@ -193,3 +193,19 @@ def test_a_wrong_token_keeps_the_batches_and_says_why(shared_server, tmp_path, c
     assert "answered 403" in capfd.readouterr().err
     assert server.run_named("refused") is None
     assert len(os.listdir(tmp_path / "outbox")) >= 1
+
+
+def test_an_explicit_path_wins_over_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLASSBOX_MONITOR_URL", "http://127.0.0.1:9")
+    assert Monitor(str(tmp_path / "runs.db"), **QUIET).url is None
+    assert Monitor(**QUIET).url == "http://127.0.0.1:9"
+    with pytest.raises(ValueError, match="http://host:port"):
+        Monitor(url="ftp://nowhere", **QUIET)
+
+
+def test_an_embedded_run_notifies_from_its_own_process(tmp_path, webhook):
+    monitor = Monitor(str(tmp_path / "runs.db"), notify={"webhook": [f"{webhook.url}/hook"]}, **QUIET)
+    run = monitor.start("notifies")
+    run.log(0, loss=math.nan)
+    assert run.finish(timeout=20)
+    assert [(body["event"], body["run"]["name"]) for body in webhook.json_bodies("/hook")] == [("nan", "notifies")]

@@ -32,21 +32,20 @@ import math
 import os
 import queue
 import socket
-import sys
 import threading
 import time
 import uuid
 import warnings
 
 from glassbox.monitor import hooks
-from glassbox.monitor.outbox import FileOutbox, MemoryOutbox, adopt_orphans, default_outbox_directory
+from glassbox.monitor.outbox import default_outbox_directory
 from glassbox.monitor.security import sanitize_metric_name, validate_metric_name, validate_run_name
+from glassbox.monitor.sender import RunSender
 from glassbox.monitor.store import TERMINAL_STATUSES, allowed_transition
-from glassbox.monitor.transport import DELIVERED, REFUSED, HttpTransport, LocalTransport
+from glassbox.monitor.transport import HttpTransport, LocalTransport
 from glassbox.train.callbacks import Callback
 
 DEFAULT_DATABASE = "glassbox-runs.db"
-RETRY_FIRST, RETRY_MAX = 0.2, 2.0
 
 
 def flatten_config(config, prefix: str = "") -> dict:
@@ -123,6 +122,8 @@ class Run:
             warnings.warn(f"monitor: run {self.name!r} has ended ({self.status}); log() ignored", RuntimeWarning,
                           stacklevel=2)
             return
+        if self._closed.is_set():  # the sender could not open its store or url and said why: training goes on
+            return
         step = self.step + 1 if step is None else int(step)
         if step < 0:
             raise ValueError(f"monitor: a step must be >= 0, got {step}")
@@ -188,184 +189,12 @@ class Run:
             self._end("finished", None, hooks.SIGNAL_FLUSH_SECONDS)
 
 
-class RunSender(threading.Thread):
-    """The background thread of one run: batches, delivery, outbox, heartbeats, system metrics."""
-
-    def __init__(self, run: Run):
-        super().__init__(name=f"glassbox-monitor-{run.id[:8]}", daemon=True)
-        self.run_ = run
-        self.monitor = run.monitor
-        self.pending: list = []
-        self.sequence = 0
-        self.outbox = None
-        self.retry_at, self.retry_delay = 0.0, RETRY_FIRST
-        self.left_in_outbox = 0
-        self.reported: set[str] = set()
-        self.waiters: list[threading.Event] = []
-        self.transport = None
-        self.sampler = None
-        self.adopted: list = []
-
-    # ---- batches -----------------------------------------------------------------------------------------------
-    def make_batch(self, status: dict | None = None) -> None:
-        if not self.pending and status is None and self.sequence > 0:
-            return
-        points, self.pending = self.pending, []
-        header = dict(self.run_._header)
-        if self.sequence == 0:
-            header["config"] = self.run_.config
-        batch = {"run_id": self.run_.id, "batch_id": f"{self.run_.id}:{self.sequence}", "run": header,
-                 "points": points}
-        if status is not None:
-            batch["status"] = status
-        self.sequence += 1
-        if self.outbox_size() == 0 and self.try_send(batch):
-            return
-        self.outbox_for_writing().append(batch)
-
-    def try_send(self, batch: dict) -> bool:
-        result, reason = self.transport.send(batch)
-        if result == DELIVERED:
-            self.run_.delivered_batches += 1
-            self.retry_delay = RETRY_FIRST
-            if batch.get("status"):
-                self.monitor._notify_status(self.run_, batch["status"])
-            return True
-        self.run_.error = reason
-        if result == REFUSED and reason not in self.reported:
-            self.reported.add(reason)
-            print(f"glassbox monitor: run {self.run_.name!r}: {reason}; its batches are kept for a later retry",
-                  file=sys.stderr)
-        self.retry_at = time.monotonic() + self.retry_delay
-        self.retry_delay = min(RETRY_MAX, self.retry_delay * 2)
-        return False
-
-    def outbox_size(self) -> int:
-        return sum(len(outbox) for outbox in self.adopted) + (len(self.outbox) if self.outbox is not None else 0)
-
-    def outbox_for_writing(self):
-        if self.outbox is None:
-            if self.monitor.url is None:
-                self.outbox = MemoryOutbox()
-            else:
-                path = os.path.join(self.monitor.outbox_dir, f"{self.run_.id}.outbox.db")
-                self.outbox = FileOutbox(path, self.monitor.url)
-        return self.outbox
-
-    def drain(self) -> None:
-        """Send waiting batches oldest first: adopted outboxes of exited processes, then this run's own."""
-        for outbox in [*self.adopted, self.outbox]:
-            while outbox is not None and len(outbox):
-                for key, batch in outbox.peek():
-                    if not self.try_send(batch):
-                        return
-                    outbox.remove(key)
-        for outbox in self.adopted:
-            outbox.close()
-        self.adopted = []
-
-    # ---- the loop ------------------------------------------------------------------------------------------------
-    def run(self) -> None:
-        monitor = self.monitor
-        try:
-            self.transport = monitor._transport()
-            if monitor.url is not None:
-                self.adopted = adopt_orphans(monitor.outbox_dir, monitor.url)
-        except Exception as error:  # an unusable store or url: the run keeps training and says why once
-            print(f"glassbox monitor: run {self.run_.name!r} cannot record: {error}", file=sys.stderr)
-            self.run_._closed.set()
-            return
-        if monitor.system_metrics:
-            from glassbox.monitor.system import SystemSampler
-
-            self.sampler = SystemSampler()
-        sampler = self.sampler
-        now = time.monotonic()
-        next_flush, next_heartbeat = now + monitor.flush_interval, now + monitor.heartbeat
-        next_sample = now + monitor.system_interval
-        self.close_deadline = None
-        while True:
-            now = time.monotonic()
-            deadlines = [next_heartbeat, next_sample if sampler else math.inf]
-            if self.pending:
-                deadlines.append(next_flush)
-            if self.outbox_size():
-                deadlines.append(self.retry_at)
-            wait = 0.0 if self.close_deadline is not None else max(0.0, min(deadlines) - now)
-            try:
-                self.handle(*self.run_._queue.get(timeout=min(wait, 1.0)))
-                # take whatever else is queued now, but come back to the clock at least every 10,000 items
-                for _ in range(10_000):
-                    self.handle(*self.run_._queue.get_nowait())
-            except queue.Empty:
-                pass
-            now = time.monotonic()
-            if sampler is not None and now >= next_sample:
-                self.sample_system()
-                next_sample = now + monitor.system_interval
-            if now >= next_flush:
-                if self.pending:
-                    self.make_batch()
-                next_flush = now + monitor.flush_interval
-            if self.outbox_size() and now >= self.retry_at:
-                self.drain()
-            if now >= next_heartbeat:
-                if not self.outbox_size():
-                    self.transport.send({"run_id": self.run_.id, "batch_id": None})
-                next_heartbeat = now + monitor.heartbeat
-            if self.waiters and not self.outbox_size():
-                for waiter in self.waiters:
-                    waiter.set()
-                self.waiters = []
-            if self.close_deadline is not None:
-                if not self.outbox_size() or now >= self.close_deadline:
-                    self.close()
-                    return
-                time.sleep(min(0.05, max(0.0, self.retry_at - now)))
-
-    def handle(self, kind: str, payload) -> None:
-        """One item from the run's queue: points, a status, a flush request or the close."""
-        if kind == "points":
-            self.pending.extend(payload)
-            if len(self.pending) >= self.monitor.batch_points:
-                self.make_batch()
-        elif kind == "status":
-            self.make_batch(status=payload)
-        elif kind == "flush":
-            self.make_batch()
-            if payload is not None:
-                self.waiters.append(payload)
-        elif kind == "close":
-            if self.sampler is not None:
-                self.sample_system()  # every run ends with at least one sample
-            self.make_batch()
-            self.close_deadline = payload
-
-    def sample_system(self) -> None:
-        """System metrics at the run's latest step (a later sample at the same step replaces the earlier)."""
-        step, wall = max(self.run_.step, 0), time.time()
-        self.pending.extend((name, step, value, wall) for name, value in self.sampler.sample().items())
-
-    def close(self) -> None:
-        self.left_in_outbox = self.outbox_size()
-        if self.left_in_outbox:
-            where = self.outbox.path if isinstance(self.outbox, FileOutbox) else "memory"
-            print(f"glassbox monitor: run {self.run_.name!r}: {self.left_in_outbox} batch(es) not delivered "
-                  f"({self.run_.error}); kept in {where} for the next Monitor pointing at the same server",
-                  file=sys.stderr)
-        for outbox in [*self.adopted, self.outbox]:
-            if outbox is not None:
-                outbox.close()
-        self.transport.close()
-        self.run_._closed.set()
-
-
 class Monitor(Callback):
     """Record training runs, locally or on a monitor server; as a ``Trainer`` callback or by hand.
 
     Args:
         path: the SQLite run store when no server is given (default ``./glassbox-runs.db`` or $GLASSBOX_MONITOR_DB).
-        url: a ``glassbox monitor serve`` server (default $GLASSBOX_MONITOR_URL).
+        url: a ``glassbox monitor serve`` server (default $GLASSBOX_MONITOR_URL unless ``path`` is given).
         token: the server's token (default $GLASSBOX_MONITOR_TOKEN, or the contents of ``token_file``).
         name, config: the run's name and hyper-parameters (the callback adds model, optimizer and epochs).
         heartbeat: seconds between heartbeats; the server declares a run lost after its heartbeat timeout.
@@ -380,7 +209,8 @@ class Monitor(Callback):
                  heartbeat: float = 10.0, system_metrics: bool = True, system_interval: float | None = None,
                  flush_interval: float = 0.5, batch_points: int = 1000, timeout: float = 5.0, cafile=None,
                  outbox_dir=None, notify=None, handle_signals: bool = True, log_every_n_steps: int = 1):
-        self.url = url or os.environ.get("GLASSBOX_MONITOR_URL") or None
+        # an explicit path or url wins; the environment only fills in when neither is given
+        self.url = url or (None if path is not None else os.environ.get("GLASSBOX_MONITOR_URL") or None)
         token_file = token_file or os.environ.get("GLASSBOX_MONITOR_TOKEN_FILE")
         if token is None and token_file:
             with open(token_file, encoding="utf-8") as file:

@@ -273,21 +273,26 @@ class Store:
         return changes
 
     # ---- reads --------------------------------------------------------------------------------------------------
-    def runs(self) -> list[dict]:
-        """Every run, newest first, with its status and metric names."""
+    RUN_COLUMNS = ("id", "name", "status", "message", "created", "updated", "host", "pid", "last_heartbeat",
+                   "last_step")
+
+    def runs(self, run_id: str | None = None) -> list[dict]:
+        """Every run (or the one with ``run_id``), newest first, with its status and metric names."""
         connection = self.reader()
+        where, arguments = ("WHERE run_id = ?", (run_id,)) if run_id is not None else ("", ())
         names: dict[str, list[str]] = {}
-        for run_id, name in connection.execute("SELECT run_id, name FROM metric_names ORDER BY run_id, name"):
-            names.setdefault(run_id, []).append(name)
-        rows = connection.execute("SELECT id, name, status, message, created, updated, host, pid, last_heartbeat, "
-                                  "last_step FROM runs ORDER BY created DESC, id").fetchall()
-        keys = ("id", "name", "status", "message", "created", "updated", "host", "pid", "last_heartbeat", "last_step")
-        return [dict(zip(keys, row, strict=True), metrics=names.get(row[0], [])) for row in rows]
+        for key, name in connection.execute(f"SELECT run_id, name FROM metric_names {where} ORDER BY run_id, name",
+                                            arguments):
+            names.setdefault(key, []).append(name)
+        where = where.replace("run_id", "id")
+        rows = connection.execute(f"SELECT {', '.join(self.RUN_COLUMNS)} FROM runs {where} ORDER BY created DESC, id",
+                                  arguments).fetchall()
+        return [dict(zip(self.RUN_COLUMNS, row, strict=True), metrics=names.get(row[0], [])) for row in rows]
 
     def run(self, run_id: str) -> dict | None:
         """One run with its hyper-parameters, metric names and status history; None if unknown."""
         connection = self.reader()
-        found = [run for run in self.runs() if run["id"] == run_id]
+        found = self.runs(run_id)
         if not found:
             return None
         run = found[0]
