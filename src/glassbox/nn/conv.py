@@ -126,7 +126,7 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims: i
         pads = ((0, 0),) * dims
     sizes = input.shape[2:]
     for axis, (n, f, p, s, d) in enumerate(zip(sizes, kernel, pads, stride, dilation, strict=True)):
-        out = (n + p[0] + p[1] - d * (f - 1) - 1) // s + 1
+        out = conv_output_size(n + p[0] + p[1], f, 0, s, d)  # padding may be uneven: pass it in n
         if out < 1:
             name = _AXIS_NAMES[dims][axis]
             raise RuntimeError(f"{layer}: input of {name} {n} is too small: output {name} = "
