@@ -66,6 +66,7 @@ def test_live_run_appears_fills_its_chart_and_finishes(monitor_server, training_
     page.get_by_text(hostile, exact=True).first.wait_for(timeout=20_000)
     assert page.get_by_text(hostile, exact=True).first.is_visible()
     assert page.locator("tr.run-row script").count() == 0
+    page.wait_for_selector(".chart[data-metric='loss'][data-runs='2'][data-points='13']", timeout=20_000)  # overlaid
     page.screenshot(path=str(tmp_path / "dashboard-hostile-name.png"), full_page=True)
     assert dialogs == []
     assert os.path.getsize(tmp_path / "dashboard-finished.png") > 10_000

@@ -5,9 +5,18 @@
     glassbox monitor serve --db glassbox-runs.db                          # → http://127.0.0.1:6006/
 
 The server side (``server``, ``serve``, ``events``) needs the ``monitor`` extra (Starlette, Uvicorn);
-recording runs needs nothing beyond the standard library.
+recording runs needs nothing beyond the standard library. Names are loaded on first use, so the
+``glassbox`` command can offer ``monitor serve`` without importing the training stack.
 """
 
-from glassbox.monitor.client import Monitor, Run
-from glassbox.monitor.notify import Notifier
-from glassbox.monitor.store import STATUSES, TERMINAL_STATUSES, Store
+import importlib
+
+_EXPORTS = {"Monitor": "client", "Run": "client", "Notifier": "notify", "Store": "store", "STATUSES": "store",
+            "TERMINAL_STATUSES": "store"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"glassbox.monitor.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'glassbox.monitor' has no attribute {name!r}")

@@ -44,7 +44,11 @@ function showError(error) {
 }
 
 const seriesKey = (runId, metric) => runId + "\u0000" + metric;
-const colorOf = (runId) => COLORS[[...state.runs.keys()].sort().indexOf(runId) % COLORS.length];
+const runColors = new Map();  // a run keeps the colour it was first given, in the list and in every chart
+function colorOf(runId) {
+  if (!runColors.has(runId)) runColors.set(runId, COLORS[runColors.size % COLORS.length]);
+  return runColors.get(runId);
+}
 
 // ---- runs ---------------------------------------------------------------------------------------------------
 function renderRuns() {
