@@ -148,3 +148,14 @@ def test_float32_stays_float32():
     y = Convolution.apply(x, w, b, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1)
     y.sum().backward()
     assert y.dtype == np.float32 and x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_inference_by_row_blocks_matches_torch(case, monkeypatch):
+    """Without a graph, large inputs are unfolded a block of output rows at a time; force one-row blocks."""
+    import glassbox.ops.conv as conv_module
+
+    monkeypatch.setattr(conv_module, "WORKSPACE_BYTES", 1)
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    with gb.no_grad():
+        check(_conv(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad=False)

@@ -174,6 +174,27 @@ def _weight_gradient(xp, grad_rows, columns, weight_shape):
     return product.transpose(0, 2, 1).reshape(weight_shape)
 
 
+WORKSPACE_BYTES = 16 << 20  # the most im2col may hold at once when no gradient will need the columns
+
+
+def _convolve_by_row_blocks(x, weight_rows, geometry):
+    """The forward without keeping the columns (inference): im2col and the product one block of output rows
+    at a time, each block's columns at most WORKSPACE_BYTES. VGG16's first layers at batch 4 would otherwise
+    unfold into half a gigabyte; a block also stays in cache between its copy and its product."""
+    xp = backend.module_of(x)
+    kernel, stride, padding, dilation, (oh, ow) = geometry
+    n, c = x.shape[:2]
+    groups, group_out, depth = weight_rows.shape
+    patches = window_view(batch_innermost(x, padding), kernel, stride, dilation, (oh, ow))  # (C, kH, kW, oH, oW, N)
+    out = xp.empty((groups, group_out, oh * ow * n), dtype=x.dtype)
+    block = max(1, WORKSPACE_BYTES // (c * kernel[0] * kernel[1] * ow * n * x.itemsize))  # output rows per block
+    for top in range(0, oh, block):
+        bottom = min(oh, top + block)
+        columns = xp.ascontiguousarray(patches[:, :, :, top:bottom]).reshape(groups, depth, -1)
+        out[:, :, top * ow * n:bottom * ow * n] = _matmul_groups(xp, weight_rows, columns)
+    return out.reshape(groups * group_out, oh * ow * n)
+
+
 class Convolution(Function):
     """2-D convolution (cross-correlation, as in every deep-learning library) of (N, C, H, W) with
     W: (O, C/groups, kH, kW) and an optional bias (O,). ``padding`` is (top, bottom, left, right)."""
@@ -185,12 +206,15 @@ class Convolution(Function):
         oh = conv_output_size(h + padding[0] + padding[1], kh, 0, stride[0], dilation[0])
         ow = conv_output_size(w + padding[2] + padding[3], kw, 0, stride[1], dilation[1])
         geometry = ((kh, kw), stride, padding, dilation, (oh, ow))
-        columns = im2col(x, *geometry).reshape(groups, group_channels * kh * kw, oh * ow * n)
         weight_rows = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
-        out = _matmul_groups(xp, weight_rows, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
+        needs = self.needs_input_grad
+        if not needs and x.shape[1] * kh * kw * ow * n * x.itemsize * oh > WORKSPACE_BYTES:
+            out = _convolve_by_row_blocks(x, weight_rows, geometry)
+        else:
+            columns = im2col(x, *geometry).reshape(groups, group_channels * kh * kw, oh * ow * n)
+            out = _matmul_groups(xp, weight_rows, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
         if bias:
             out += bias[0][:, None]
-        needs = self.needs_input_grad
         if needs:
             self.geometry, self.input_shape, self.weight_shape = geometry, x.shape, weight.shape
             self.groups = groups
