@@ -209,3 +209,21 @@ def test_an_embedded_run_notifies_from_its_own_process(tmp_path, webhook):
     run.log(0, loss=math.nan)
     assert run.finish(timeout=20)
     assert [(body["event"], body["run"]["name"]) for body in webhook.json_bodies("/hook")] == [("nan", "notifies")]
+
+
+def test_a_batch_the_server_can_never_take_is_dropped_not_blocking_the_rest(shared_server, tmp_path, capfd):
+    server = shared_server  # its body limit is 64 KiB: this config alone is larger
+    run = Monitor(url=server.url, token=server.token, outbox_dir=tmp_path / "outbox", **QUIET).start(
+        "oversized-config", config={"notes": "x" * 100_000})
+    for step in range(20):
+        run.log(step, loss=float(step))
+    assert run.finish(timeout=20)
+    assert run.dropped_batches == 1 and "413" in capfd.readouterr().err
+    saved = server.run_named("oversized-config")
+    assert saved["status"] == "finished" and saved["last_step"] == 19
+    assert Store(server.db).count_points(run.id, "loss") == 20
+
+
+def test_config_keys_are_checked_when_the_run_starts(tmp_path):
+    with pytest.raises(ValueError, match="hyper-parameter name"):
+        Monitor(str(tmp_path / "runs.db"), **QUIET).start("bad-config", config={"x" * 300: 1})

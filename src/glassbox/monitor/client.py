@@ -39,7 +39,12 @@ import warnings
 
 from glassbox.monitor import hooks
 from glassbox.monitor.outbox import default_outbox_directory
-from glassbox.monitor.security import sanitize_metric_name, validate_metric_name, validate_run_name
+from glassbox.monitor.security import (
+    sanitize_metric_name,
+    validate_metric_name,
+    validate_param_key,
+    validate_run_name,
+)
 from glassbox.monitor.sender import RunSender
 from glassbox.monitor.store import TERMINAL_STATUSES, allowed_transition
 from glassbox.monitor.transport import HttpTransport, LocalTransport
@@ -84,12 +89,14 @@ class Run:
         self.id = uuid.uuid4().hex
         self.name = validate_run_name(name)
         self.config = flatten_config(config)
+        for key in self.config:
+            validate_param_key(key)
         self.status, self.message = "running", None
         self.step = -1
         self._known_names: set[str] = set()
         self.ended = False
         self.error: str | None = None  # the last reason a batch could not be delivered
-        self.delivered_batches = 0
+        self.delivered_batches = self.dropped_batches = 0
         self._queue: queue.SimpleQueue = queue.SimpleQueue()  # put() is safe from a signal handler
         self._closed = threading.Event()
         self._header = {"name": self.name, "created": time.time(), "host": socket.gethostname(),

@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 from glassbox.monitor.outbox import FileOutbox, MemoryOutbox, adopt_orphans
-from glassbox.monitor.transport import DELIVERED, REFUSED
+from glassbox.monitor.transport import DELIVERED, INVALID, REFUSED
 
 if TYPE_CHECKING:
     from glassbox.monitor.client import Run
@@ -70,6 +70,11 @@ class RunSender(threading.Thread):
                 self.monitor._notify_status(self.run_, batch["status"])
             return True
         self.run_.error = reason
+        if result == INVALID:
+            self.run_.dropped_batches += 1
+            print(f"glassbox monitor: run {self.run_.name!r}: batch {batch.get('batch_id')} dropped: {reason}",
+                  file=sys.stderr)
+            return True  # delivered as far as the queue is concerned: nothing will ever make it acceptable
         if result == REFUSED and reason not in self.reported:
             self.reported.add(reason)
             print(f"glassbox monitor: run {self.run_.name!r}: {reason}; its batches are kept for a later retry",
@@ -117,49 +122,65 @@ class RunSender(threading.Thread):
             from glassbox.monitor.system import SystemSampler
 
             self.sampler = SystemSampler()
-        sampler = self.sampler
         now = time.monotonic()
-        next_flush, next_heartbeat = now + monitor.flush_interval, now + monitor.heartbeat
-        next_sample = now + monitor.system_interval
+        self.next_flush, self.next_heartbeat = now + monitor.flush_interval, now + monitor.heartbeat
+        self.next_sample = now + monitor.system_interval
         self.close_deadline = None
         while True:
-            now = time.monotonic()
-            deadlines = [next_heartbeat, next_sample if sampler else math.inf]
-            if self.pending:
-                deadlines.append(next_flush)
-            if self.outbox_size():
-                deadlines.append(self.retry_at)
-            wait = 0.0 if self.close_deadline is not None else max(0.0, min(deadlines) - now)
             try:
-                self.handle(*self.run_._queue.get(timeout=min(wait, 1.0)))
-                # take whatever else is queued now, but come back to the clock at least every 10,000 items
-                for _ in range(10_000):
-                    self.handle(*self.run_._queue.get_nowait())
-            except queue.Empty:
-                pass
-            now = time.monotonic()
-            if sampler is not None and now >= next_sample:
-                self.sample_system()
-                next_sample = now + monitor.system_interval
-            if now >= next_flush:
-                if self.pending:
-                    self.make_batch()
-                next_flush = now + monitor.flush_interval
-            if self.outbox_size() and now >= self.retry_at:
-                self.drain()
-            if now >= next_heartbeat:
-                if not self.outbox_size():
-                    self.transport.send({"run_id": self.run_.id, "batch_id": None})
-                next_heartbeat = now + monitor.heartbeat
-            if self.waiters and not self.outbox_size():
-                for waiter in self.waiters:
-                    waiter.set()
-                self.waiters = []
-            if self.close_deadline is not None:
-                if not self.outbox_size() or now >= self.close_deadline:
+                if self.turn():
+                    return
+            except Exception as error:  # a full disk or a broken file must not end the recording silently
+                self.run_.error = f"{type(error).__name__}: {error}"
+                if self.run_.error not in self.reported:
+                    self.reported.add(self.run_.error)
+                    print(f"glassbox monitor: run {self.run_.name!r}: {self.run_.error}; retrying", file=sys.stderr)
+                if self.close_deadline is not None and time.monotonic() >= self.close_deadline:
                     self.close()
                     return
-                time.sleep(min(0.05, max(0.0, self.retry_at - now)))
+                time.sleep(0.5)
+
+    def turn(self) -> bool:
+        """One turn of the loop: take what is queued, then do whatever is due. True once the run is closed."""
+        monitor = self.monitor
+        now = time.monotonic()
+        deadlines = [self.next_heartbeat, self.next_sample if self.sampler else math.inf]
+        if self.pending:
+            deadlines.append(self.next_flush)
+        if self.outbox_size():
+            deadlines.append(self.retry_at)
+        wait = 0.0 if self.close_deadline is not None else max(0.0, min(deadlines) - now)
+        try:
+            self.handle(*self.run_._queue.get(timeout=min(wait, 1.0)))
+            # take whatever else is queued now, but come back to the clock at least every 10,000 items
+            for _ in range(10_000):
+                self.handle(*self.run_._queue.get_nowait())
+        except queue.Empty:
+            pass
+        now = time.monotonic()
+        if self.sampler is not None and now >= self.next_sample:
+            self.sample_system()
+            self.next_sample = now + monitor.system_interval
+        if now >= self.next_flush:
+            if self.pending:
+                self.make_batch()
+            self.next_flush = now + monitor.flush_interval
+        if self.outbox_size() and now >= self.retry_at:
+            self.drain()
+        if now >= self.next_heartbeat:
+            if not self.outbox_size():
+                self.transport.send({"run_id": self.run_.id, "batch_id": None})
+            self.next_heartbeat = now + monitor.heartbeat
+        if self.waiters and not self.outbox_size():
+            for waiter in self.waiters:
+                waiter.set()
+            self.waiters = []
+        if self.close_deadline is not None:
+            if not self.outbox_size() or now >= self.close_deadline:
+                self.close()
+                return True
+            time.sleep(min(0.05, max(0.0, self.retry_at - now)))
+        return False
 
     def handle(self, kind: str, payload) -> None:
         """One item from the run's queue: points, a status, a flush request or the close."""
@@ -187,7 +208,8 @@ class RunSender(threading.Thread):
     def close(self) -> None:
         self.left_in_outbox = self.outbox_size()
         if self.left_in_outbox:
-            where = self.outbox.path if isinstance(self.outbox, FileOutbox) else "memory"
+            files = [outbox.path for outbox in [*self.adopted, self.outbox] if isinstance(outbox, FileOutbox)]
+            where = ", ".join(files) or "memory"
             print(f"glassbox monitor: run {self.run_.name!r}: {self.left_in_outbox} batch(es) not delivered "
                   f"({self.run_.error}); kept in {where} for the next Monitor pointing at the same server",
                   file=sys.stderr)

@@ -5,8 +5,10 @@ standard library) and reports each attempt as delivered, retry later, or refused
 
 - delivered: the server answered 2xx (a duplicate batch is delivered too);
 - retry: the server could not be reached, timed out, answered 5xx or 429;
-- refused: the server rejected the batch (401/403 token, 413 too large, 4xx invalid); the batch is
-  kept, since a restart with the right token can still send it, and the reason is reported once.
+- refused: the server did not accept the token (401/403); the batch is kept, since a restart with
+  the right token can still send it, and the reason is reported once;
+- invalid: the server can never take this batch (400, 413, 422): it is reported and dropped, so
+  that it does not hold back every batch behind it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import ssl
 import time
 import urllib.parse
 
-DELIVERED, RETRY, REFUSED = "delivered", "retry", "refused"
+DELIVERED, RETRY, REFUSED, INVALID = "delivered", "retry", "refused", "invalid"
 
 
 class LocalTransport:
@@ -99,7 +101,9 @@ class HttpTransport:
         reason = f"{self.url} answered {status}: {body[:200].decode(errors='replace')}"
         if status == 429 or status >= 500:
             return RETRY, reason
-        return REFUSED, reason
+        if status in (401, 403):
+            return REFUSED, reason
+        return INVALID, reason
 
     def close(self) -> None:
         if self.connection is not None:
