@@ -21,7 +21,7 @@ from glassbox.ops.pooling import (
     AdaptiveMaxPool,
     AvgPool,
     MaxPool,
-    _Windows,
+    PoolingWindows,
     adaptive_window_max,
     average_divisors,
     pool_output_size,
@@ -58,7 +58,7 @@ def _batched(input: Tensor, layer: str, dims: int = 2) -> bool:
 
 
 def _windows(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool, layer: str,
-             names: tuple, average: bool = False) -> _Windows:
+             names: tuple, average: bool = False) -> PoolingWindows:
     kernel = _pair(kernel_size, "kernel_size")
     no_stride = stride is None or (not isinstance(stride, int | numpy.integer) and len(stride) == 0)
     stride = kernel if no_stride else _pair(stride, "stride")
@@ -80,7 +80,7 @@ def _windows(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: b
             raise RuntimeError(f"{layer}: input of {name} {n} is too small: output {name} = "
                                f"{rounding}(({n} + 2·{p} - {span}) / {s}) + 1 = {out} < 1")
         sizes.append(out)
-    return _Windows(tuple(input.shape), kernel, stride, padding, dilation, tuple(sizes))
+    return PoolingWindows(tuple(input.shape), kernel, stride, padding, dilation, tuple(sizes))
 
 
 def _single(value) -> int:

@@ -43,7 +43,7 @@ def adaptive_bounds(n: int, m: int) -> list:
     return [(i * n // m, -(-(i + 1) * n // m)) for i in range(m)]
 
 
-class _Windows:
+class PoolingWindows:
     """The geometry of a pooling: which strided view of the padded input each kernel offset (i, j) reads."""
 
     def __init__(self, input_shape, kernel, stride, padding, dilation, output_size):
@@ -112,7 +112,7 @@ class _Windows:
         return grad[:, :, top:top + h, left:left + w]
 
 
-def window_max(x, windows: _Windows, need_winners: bool = True):
+def window_max(x, windows: PoolingWindows, need_winners: bool = True):
     """The maximum of every window and, if asked, which kernel offset won it: (maxima, winners or None),
     both (N, C, oH, oW). The winner is the first maximum in scan order, or the last NaN (PyTorch's rule)."""
     xp = backend.module_of(x)
@@ -139,7 +139,7 @@ def window_max(x, windows: _Windows, need_winners: bool = True):
     return maxima, winners
 
 
-def _winners_in_scan_order(padded, views, windows: _Windows):
+def _winners_in_scan_order(padded, views, windows: PoolingWindows):
     """PyTorch's scan, literally: start at -inf and the window's first position inside the input, and move to
     every later value that is greater or NaN. For windows holding NaN, or nothing above the padding."""
     xp = backend.module_of(padded)
@@ -161,7 +161,7 @@ def _winners_in_scan_order(padded, views, windows: _Windows):
     return winners
 
 
-def winner_indices(winners, windows: _Windows):
+def winner_indices(winners, windows: PoolingWindows):
     """Window offsets → PyTorch's indices: the flat position h·W + w of each winner in its (H, W) map."""
     xp = backend.module_of(winners)
     kw, (sh, sw), (dh, dw), (oh, ow) = windows.kernel[1], windows.stride, windows.dilation, windows.output_size
@@ -203,7 +203,7 @@ class AvgPool(Function):
         return self.windows.spread(grad / self.divisors, self.like)
 
 
-def average_divisors(xp, dtype, windows: _Windows, count_include_pad: bool, divisor_override):
+def average_divisors(xp, dtype, windows: PoolingWindows, count_include_pad: bool, divisor_override):
     """(oH, oW) window sizes as PyTorch counts them: clipped to input + padding, or to the input alone."""
     if divisor_override:
         return xp.asarray(divisor_override, dtype=dtype)
