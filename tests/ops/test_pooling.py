@@ -53,7 +53,8 @@ def test_max_pool2d_nan_wins_its_window_as_in_torch():
 
 def _forward_and_gradient(values, function, torch_function):
     """Outputs and input gradients (from a fixed output gradient) of a pooling, in glassbox and in torch."""
-    ours, theirs = gb.tensor(values, requires_grad=True), torch.tensor(np.ascontiguousarray(values), requires_grad=True)
+    ours = gb.as_tensor(values).requires_grad_()  # as_tensor keeps the memory order (gb.tensor copies to C order)
+    theirs = torch.tensor(np.ascontiguousarray(values), requires_grad=True)
     (out, index), (expected, expected_index) = function(ours), torch_function(theirs)
     grad = np.random.default_rng(0).normal(size=expected.shape).astype(values.dtype)
     out.backward(gb.tensor(grad))
@@ -83,7 +84,7 @@ def test_max_pool2d_of_integers_matches_torch():
 def test_pooling_reads_any_memory_order():
     """A convolution's output is an (N, C, H, W) view of a batch-innermost block; pooling must not care."""
     batch_innermost = np.random.default_rng(4).normal(size=(3, 6, 8, 2)).transpose(3, 0, 1, 2)  # (N, C, H, W)
-    assert not batch_innermost.flags.c_contiguous
+    assert not gb.as_tensor(batch_innermost).data.flags.c_contiguous
     for options in (dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)):
         ours, theirs = _forward_and_gradient(batch_innermost,
                                              lambda x, o=options: F.max_pool2d(x, return_indices=True, **o),
