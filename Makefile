@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 STAMP_BASE := $(VENV)/.installed
 
-# Debian packages the tests and examples read data from (WordNet 3.0 for the lemmatizer, an English word list)
-SYSTEM_PACKAGES := wordnet-base wamerican
+# Debian packages the tests use: WordNet 3.0 (lemmatizer), an English word list, Chromium (dashboard browser tests)
+SYSTEM_PACKAGES := wordnet-base wamerican chromium
 
 .PHONY: demo test test-fast lint bench clean system-deps
 
