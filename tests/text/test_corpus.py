@@ -35,7 +35,8 @@ def write_wordnet(folder: Path, noun_lines=NOUN_LINES) -> Path:
 def test_a_gloss_splits_into_definitions_and_quoted_examples():
     assert corpus.parse_gloss('a small dog; "the puppy barked"; "it slept"  ') == (
         ["a small dog"], ["the puppy barked", "it slept"])
-    assert corpus.parse_gloss("a male sovereign; ruler of a kingdom") == (["a male sovereign", "ruler of a kingdom"], [])
+    assert corpus.parse_gloss("a male sovereign; ruler of a kingdom") == (
+        ["a male sovereign", "ruler of a kingdom"], [])
     assert corpus.parse_gloss('in great numbers; "daffodils galore"') == (["in great numbers"], ["daffodils galore"])
 
 
