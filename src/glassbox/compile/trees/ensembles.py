@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy
 
+from glassbox import backend
 from glassbox.compile import link
 from glassbox.compile.operator import Operator, take_labels
 from glassbox.compile.registry import UnsupportedModelError, register, unsupported_option
@@ -27,19 +28,23 @@ BOOSTING_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_f
 FOREST_NOTE = "every strategy; missing values"
 
 
-def sum_in_order(per_tree, initial=None):
-    """``((initial + tree_0) + tree_1) + …`` over the first axis of ``per_tree`` (trees, n, outputs)."""
-    total = per_tree[0].copy() if initial is None else initial + per_tree[0]
-    for contribution in per_tree[1:]:
-        total += contribution
+def sum_in_order(evaluator, Z, initial, outputs: int, dtype):
+    """``((initial + tree_0) + tree_1) + …`` for every sample; ``initial`` None starts from 0 (0 + x = x exactly)."""
+    xp = backend.module_of(Z)
+    if initial is None:
+        total = xp.zeros((Z.shape[1], outputs), dtype=dtype)
+    else:
+        total = xp.repeat(xp.asarray(initial, dtype=dtype).reshape(1, outputs), Z.shape[1], axis=0)
+    evaluator.accumulate(Z, total)
     return total
 
 
 class TreeEnsemble(Operator):
     """The shared part: the feature space and the per-tree evaluator of one strategy."""
 
-    def per_tree(self, X):
-        return self.evaluator(self.space(X))  # (trees, n, outputs)
+    def total(self, X, initial=None):
+        """The ordered sum of the trees' outputs, (n, outputs)."""
+        return sum_in_order(self.evaluator, self.space(X), initial, self.evaluator.outputs, self.evaluator.dtype)
 
     @property
     def strategy(self) -> str:
@@ -57,7 +62,7 @@ class ForestClassifier(TreeEnsemble):
         self.space, self.evaluator, self.classes, self.tree_count = space, evaluator, classes, int(tree_count)
 
     def predict_proba(self, X):
-        total = sum_in_order(self.per_tree(X))
+        total = self.total(X)
         return total / self.tree_count if self.tree_count > 1 else total
 
     def predict_log_proba(self, X):
@@ -75,7 +80,7 @@ class ForestRegressor(TreeEnsemble):
         self.space, self.evaluator, self.tree_count = space, evaluator, int(tree_count)
 
     def predict(self, X):
-        total = sum_in_order(self.per_tree(X))
+        total = self.total(X)
         total = total / self.tree_count if self.tree_count > 1 else total
         return total[:, 0] if total.shape[1] == 1 else total
 
@@ -92,7 +97,7 @@ class BoostingClassifier(TreeEnsemble):
         self.binary_threshold_inclusive = bool(binary_threshold_inclusive)
 
     def raw(self, X):
-        return sum_in_order(self.per_tree(X), self.initial)  # (n, trees per iteration)
+        return self.total(X, self.initial)  # (n, trees per iteration)
 
     def decision_function(self, X):
         scores = self.raw(X)
@@ -125,10 +130,8 @@ class BoostingRegressor(TreeEnsemble):
         self.space, self.evaluator, self.initial, self.link_name = space, evaluator, initial, link_name
 
     def predict(self, X):
-        scores = sum_in_order(self.per_tree(X), self.initial)[:, 0]
+        scores = self.total(X, self.initial)[:, 0]
         if self.link_name == "exp":
-            from glassbox import backend
-
             return backend.module_of(scores).exp(scores)
         return scores
 

@@ -26,6 +26,7 @@ import numpy
 
 from glassbox import backend
 from glassbox.compile.operator import Operator
+from glassbox.compile.trees.structure import TILE_ELEMENTS, add_in_order, tree_blocks
 
 
 def path_matrices(tree) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
@@ -86,15 +87,25 @@ class GEMMTrees(Operator):
             leaf_values[index, : len(leaf_ids)] = tree.values[leaf_ids]
         return cls(columns, thresholds, paths, right_turns, leaf_values)
 
-    def __call__(self, Z):
+    @property
+    def outputs(self) -> int:
+        return self.leaf_values.shape[2]
+
+    @property
+    def dtype(self):
+        return self.leaf_values.dtype
+
+    def accumulate(self, Z, total) -> None:
+        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree."""
         xp = backend.module_of(Z)
-        count, nodes = self.columns.shape
-        selected = Z[self.columns.reshape(-1)].reshape(count, nodes, -1)  # (trees, nodes, n)
-        goes_right = (selected > self.thresholds).astype(xp.float32)
-        matches = xp.matmul(goes_right.transpose(0, 2, 1), self.paths)  # (trees, n, leaves)
-        reached = (matches == self.right_turns).astype(self.leaf_values.dtype)
-        return xp.matmul(reached, self.leaf_values)  # (trees, n, outputs)
+        count, nodes, leaves = self.paths.shape
+        samples = Z.shape[1]
+        for start, stop in tree_blocks(count, samples, TILE_ELEMENTS // max(1, nodes + leaves) * 16):
+            selected = Z[self.columns[start:stop].reshape(-1)].reshape(stop - start, nodes, samples)
+            goes_right = (selected > self.thresholds[start:stop]).astype(xp.float32)  # (trees, nodes, n)
+            matches = xp.matmul(goes_right.transpose(0, 2, 1), self.paths[start:stop])  # (trees, n, leaves)
+            reached = (matches == self.right_turns[start:stop]).astype(self.leaf_values.dtype)
+            add_in_order(total, xp.matmul(reached, self.leaf_values[start:stop]))  # (trees, n, outputs)
 
     def working_bytes_per_row(self) -> int:
-        count, nodes, leaves = self.paths.shape
-        return count * (nodes * 13 + leaves * 13 + self.leaf_values.shape[2] * 8)
+        return 64 + 8 * self.leaf_values.shape[2]  # the trees are taken in blocks; this is per row

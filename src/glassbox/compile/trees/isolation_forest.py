@@ -16,7 +16,7 @@ import numpy
 
 from glassbox import backend
 from glassbox.compile.registry import register
-from glassbox.compile.trees.ensembles import TreeEnsemble, sum_in_order
+from glassbox.compile.trees.ensembles import TreeEnsemble
 from glassbox.compile.trees.strategy import build_evaluator
 from glassbox.compile.trees.structure import from_sklearn_tree
 
@@ -30,7 +30,7 @@ class IsolationScores(TreeEnsemble):
         self.denominator, self.offset = float(denominator), float(offset)
 
     def score_samples(self, X):
-        depths = sum_in_order(self.per_tree(X))[:, 0]
+        depths = self.total(X)[:, 0]
         xp = backend.module_of(depths)
         if self.denominator == 0:  # a forest fitted on a single sample scores every row 1
             return -xp.ones_like(depths)

@@ -22,6 +22,7 @@ import numpy
 
 from glassbox import backend
 from glassbox.compile.operator import Operator
+from glassbox.compile.trees.structure import HIGH_HALF, LOW_HALF, ScaledColumns, add_in_order, tree_blocks
 
 MAX_PADDED_NODES = 1 << 26  # trees · 2^depth beyond this would take gigabytes: use TreeTraversal
 
@@ -31,11 +32,13 @@ class PerfectTrees(Operator):
 
     fields = ("level_columns", "level_thresholds", "leaf_values")
     strategy = "perfect_tree_traversal"
+    pack_thresholds = True  # one gather for column and float32 threshold (False: two gathers, for comparison)
 
     def __init__(self, level_columns, level_thresholds, leaf_values):
         self.level_columns = list(level_columns)  # per level: (trees · 2^l,) int64
         self.level_thresholds = list(level_thresholds)  # per level: (trees · 2^l,)
         self.leaf_values = leaf_values  # (trees · 2^D, outputs)
+        self._scaled = ScaledColumns()
 
     @classmethod
     def build(cls, trees, prepared, dtype) -> PerfectTrees:
@@ -67,22 +70,58 @@ class PerfectTrees(Operator):
                 stack.append((int(tree.right[node]), level + 1, 2 * position + 1))
         return cls(columns, thresholds, leaf_values)
 
-    def __call__(self, Z):
+    @property
+    def outputs(self) -> int:
+        return self.leaf_values.shape[1]
+
+    @property
+    def dtype(self):
+        return self.leaf_values.dtype
+
+    def accumulate(self, Z, total) -> None:
+        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree."""
         xp = backend.module_of(Z)
         samples = Z.shape[1]
         flat = Z.reshape(-1)
         rows = xp.arange(samples, dtype=xp.int64)[None, :]
+        packed = self.pack_thresholds and flat.dtype == numpy.float32 and Z.size < 1 << 31
+        tables = self._scaled.get(self.level_columns, samples, self.level_thresholds if packed else None)
         count = self.leaf_values.shape[0] >> len(self.level_columns)
-        number = xp.repeat(xp.arange(count, dtype=xp.int64)[:, None], samples, axis=1)  # (trees, n)
-        for columns, thresholds in zip(self.level_columns, self.level_thresholds, strict=True):
-            index = columns.take(number)
-            index *= samples
-            index += rows
-            goes_right = flat.take(index) > thresholds.take(number)
-            number <<= 1
-            number += goes_right
-        return self.leaf_values[number]  # (trees, n, outputs)
+        dense = min(2, len(tables))
+        for start, stop in tree_blocks(count, samples):
+            number = self._first_levels(Z, start, stop, dense)  # (trees, n)
+            for table, thresholds in zip(tables[dense:], self.level_thresholds[dense:], strict=True):
+                if packed:  # one lookup gives both: column start in the low half, threshold in the high half
+                    node = table.take(number)
+                    index = node & LOW_HALF
+                    threshold = node.view(numpy.float32)[:, HIGH_HALF::2]
+                else:
+                    index, threshold = table.take(number), thresholds.take(number)
+                index += rows
+                goes_right = flat.take(index) > threshold
+                number <<= 1
+                number += goes_right
+            add_in_order(total, self.leaf_values.take(number, axis=0))  # (trees, n, outputs)
+
+    def _first_levels(self, Z, start: int, stop: int, levels: int):
+        """Node numbers after the first ``levels`` (at most 2) levels of trees ``start … stop-1``.
+
+        Levels 0 and 1 have one and two nodes per tree: comparing whole rows of ``Z`` with each node's
+        threshold and picking the right one is cheaper than looking up every sample's node.
+        """
+        xp = backend.module_of(Z)
+        trees = xp.arange(start, stop, dtype=xp.int64)[:, None]
+        if levels == 0:
+            return xp.repeat(trees, Z.shape[1], axis=1)
+        root = Z.take(self.level_columns[0][start:stop], axis=0) > self.level_thresholds[0][start:stop, None]
+        if levels == 1:
+            return (trees << 1) + root
+        columns = self.level_columns[1][2 * start : 2 * stop]
+        second = Z.take(columns, axis=0) > self.level_thresholds[1][2 * start : 2 * stop, None]  # (2·trees, n)
+        second = xp.where(root, second[1::2], second[0::2])
+        number = (trees << 2) + (root.astype(xp.int64) << 1)
+        number += second
+        return number
 
     def working_bytes_per_row(self) -> int:
-        count = self.leaf_values.shape[0] >> len(self.level_columns)
-        return count * (40 + 8 * self.leaf_values.shape[1])
+        return 64 + 8 * self.leaf_values.shape[1]  # the trees are taken in blocks; this is per row

@@ -28,6 +28,7 @@ on a matrix ``Z`` (one row per column, one column per sample) that
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy
@@ -204,3 +205,46 @@ def prepare(trees: list[TreeArrays], n_features: int, dtype: str):
         numpy.asarray(category_tables, dtype=bool).reshape(-1, CATEGORY_LIMIT + 1),
     )
     return space, prepared
+
+
+TILE_ELEMENTS = 1 << 17  # (trees × rows) per pass: the working arrays stay in the processor's cache
+
+
+def tree_blocks(count: int, samples: int, elements: int = TILE_ELEMENTS):
+    """Consecutive ranges of trees whose (trees × samples) working arrays hold about ``elements`` values."""
+    size = max(1, elements // max(1, samples))
+    return [(start, min(count, start + size)) for start in range(0, count, size)]
+
+
+def add_in_order(total, outputs) -> None:
+    """``total += outputs[0]; total += outputs[1]; …``: scikit-learn's order of summation, rounding included."""
+    for contribution in outputs:
+        total += contribution
+
+
+LOW_HALF = 0xFFFFFFFF
+HIGH_HALF = 1 if sys.byteorder == "little" else 0  # which float32 of an int64 holds its high 32 bits
+
+
+class ScaledColumns:
+    """Column tables multiplied by the chunk's row count (``column · n`` starts column ``column`` in a flat Z).
+
+    With float32 ``thresholds`` given, each entry also carries its node's threshold in its high 32 bits,
+    so that one gather fetches both (a gather of 8-byte items costs about what a 4-byte one does).
+    Chunks mostly share one row count, so the tables are kept for the last two counts seen.
+    """
+
+    def __init__(self):
+        self.cache: dict = {}
+
+    def get(self, tables, samples: int, thresholds=None):
+        key = (samples, thresholds is not None)
+        if key not in self.cache:
+            if len(self.cache) >= 2:
+                self.cache.pop(next(iter(self.cache)))
+            scaled = [table * samples for table in tables]
+            if thresholds is not None:
+                scaled = [start | (threshold.view(numpy.uint32).astype(numpy.int64) << 32)
+                          for start, threshold in zip(scaled, thresholds, strict=True)]
+            self.cache[key] = scaled
+        return self.cache[key]

@@ -18,6 +18,7 @@ import numpy
 
 from glassbox import backend
 from glassbox.compile.operator import Operator
+from glassbox.compile.trees.structure import ScaledColumns, add_in_order, tree_blocks
 
 
 def breadth_first_order(tree) -> numpy.ndarray:
@@ -42,6 +43,7 @@ class TraversalTrees(Operator):
         self.thresholds = thresholds  # (all nodes,)
         self.node_values = node_values  # (all nodes, outputs)
         self.depth = int(depth)
+        self._scaled = ScaledColumns()
 
     @classmethod
     def build(cls, trees, prepared, dtype) -> TraversalTrees:
@@ -67,20 +69,30 @@ class TraversalTrees(Operator):
             max(tree.depth for tree in trees),
         )
 
-    def __call__(self, Z):
+    @property
+    def outputs(self) -> int:
+        return self.node_values.shape[1]
+
+    @property
+    def dtype(self):
+        return self.node_values.dtype
+
+    def accumulate(self, Z, total) -> None:
+        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree."""
         xp = backend.module_of(Z)
         samples = Z.shape[1]
         flat = Z.reshape(-1)
-        column_starts = self.columns * samples  # where each node's column begins in the flat Z
+        column_starts = self._scaled.get([self.columns], samples)[0]  # where each node's column begins in flat Z
         rows = xp.arange(samples, dtype=xp.int64)[None, :]
-        node = xp.repeat(self.roots[:, None], samples, axis=1)  # (trees, n)
-        for _ in range(self.depth):
-            index = column_starts.take(node)
-            index += rows
-            goes_right = flat.take(index) > self.thresholds.take(node)
-            node = self.first_child.take(node)
-            node += goes_right
-        return self.node_values[node]  # (trees, n, outputs)
+        for start, stop in tree_blocks(len(self.roots), samples):
+            node = xp.repeat(self.roots[start:stop, None], samples, axis=1)  # (trees, n)
+            for _ in range(self.depth):
+                index = column_starts.take(node)
+                index += rows
+                goes_right = flat.take(index) > self.thresholds.take(node)
+                node = self.first_child.take(node)
+                node += goes_right
+            add_in_order(total, self.node_values.take(node, axis=0))  # (trees, n, outputs)
 
     def working_bytes_per_row(self) -> int:
-        return len(self.roots) * (40 + 8 * self.node_values.shape[1])
+        return 64 + 8 * self.node_values.shape[1]  # the trees are taken in blocks; this is per row
