@@ -208,3 +208,19 @@ def test_clear_errors():
     layer = nn.TransformerEncoderLayer(**SMALL)
     with pytest.raises(RuntimeError, match=r"attn_mask has shape \(4, 4\), expected \(5, 5\) or \(4, 5, 5\)"):
         layer(gb.zeros(5, 2, 16), src_mask=gb.zeros(4, 4))
+
+
+def test_causal_mask_detection_like_torch():
+    from torch.nn.modules.transformer import _detect_is_causal_mask as torch_detect
+
+    from glassbox.nn.transformer import _detect_is_causal_mask
+
+    blocked = np.triu(np.ones((4, 4), dtype=bool), k=1)
+    for mask in [blocked, _causal(4).astype(np.float32), np.zeros((4, 4), dtype=np.float32), ~blocked,
+                 np.triu(np.ones((3, 3), dtype=bool), k=1)]:
+        for hint in (None, True, False):
+            assert _detect_is_causal_mask(gb.tensor(mask), hint, 4) == torch_detect(torch.tensor(mask), hint, 4)
+    torch.manual_seed(10)  # a boolean causal mask left to detection gives torch's result
+    compare(nn.TransformerEncoder(nn.TransformerEncoderLayer(**SMALL, dropout=0.0), 2),
+            _quiet_torch(torch.nn.TransformerEncoder, torch.nn.TransformerEncoderLayer(**SMALL, dropout=0.0), 2),
+            [(4, 2, 16)], "float64", masks={"mask": blocked})

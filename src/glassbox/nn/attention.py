@@ -153,7 +153,10 @@ class ScaledDotProductAttentionFunction(Function):
         query, key, value = _unpack(inputs, groups)
         xp = backend.module_of(query)
         self.groups, self.scale, self.stacked = groups, scale, inputs[:len(groups)]
-        scaled_query = query * scale  # (…, L, d_k), contiguous: its products run at full speed
+        # contiguous operands (a scaled copy of Q, copies of K and V when they are views of a packed
+        # projection): the batched products run markedly faster on them than on strided views
+        scaled_query = query * scale  # (…, L, d_k)
+        key, value = xp.ascontiguousarray(key), xp.ascontiguousarray(value)
         scores = scaled_query @ key.swapaxes(-1, -2)  # (…, L, S)
         if len(inputs) > len(groups):
             scores += inputs[-1]
@@ -176,6 +179,7 @@ class ScaledDotProductAttentionFunction(Function):
 
     def backward(self, grad):
         xp = backend.module_of(grad)
+        grad = xp.ascontiguousarray(grad)
         grad_kept = grad @ self.value.swapaxes(-1, -2)  # (…, L, S)
         if self.keep is not None:
             grad_kept *= self.keep

@@ -67,9 +67,12 @@ def _detect_is_causal_mask(mask, is_causal: bool | None, size: int) -> bool:
     if mask is None:
         return False
     array = mask.data if isinstance(mask, Tensor) else mask
-    if tuple(array.shape) != (size, size) or array.dtype.kind != "f":
+    if tuple(array.shape) != (size, size):
         return False
-    return bool((array == causal_bias(size, size, array.dtype, backend.device_of(array))).all())
+    causal = causal_bias(size, size, dtypes.float64, backend.device_of(array))
+    if array.dtype == bool:  # True where masked
+        return bool((array == (causal != 0)).all())
+    return bool((array == causal).all())
 
 
 def _clones(module: Module, count: int) -> ModuleList:
