@@ -159,3 +159,6 @@ def test_inference_by_row_blocks_matches_torch(case, monkeypatch):
     x_shape, w_shape, stride, padding, dilation, groups = case
     with gb.no_grad():
         check(_conv(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad=False)
+    # frozen weights: the input gradient needs no columns either
+    check(_conv(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64",
+          grad_inputs=[0])

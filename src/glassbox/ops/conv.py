@@ -174,13 +174,13 @@ def _weight_gradient(xp, grad_rows, columns, weight_shape):
     return product.transpose(0, 2, 1).reshape(weight_shape)
 
 
-WORKSPACE_BYTES = 16 << 20  # the most im2col may hold at once when no gradient will need the columns
+WORKSPACE_BYTES = 16 << 20  # the most im2col may hold at once when the weight gradient will not need the columns
 
 
 def _convolve_by_row_blocks(x, weight_rows, geometry):
-    """The forward without keeping the columns (inference): im2col and the product one block of output rows
-    at a time, each block's columns at most WORKSPACE_BYTES. VGG16's first layers at batch 4 would otherwise
-    unfold into half a gigabyte; a block also stays in cache between its copy and its product."""
+    """The forward without keeping the columns (inference, frozen weights): im2col and the product one block
+    of output rows at a time, each block's columns at most WORKSPACE_BYTES. VGG16's first layers at batch 4
+    would otherwise unfold into half a gigabyte; a block also stays in cache between its copy and its product."""
     xp = backend.module_of(x)
     kernel, stride, padding, dilation, (oh, ow) = geometry
     n, c = x.shape[:2]
@@ -208,7 +208,8 @@ class Convolution(Function):
         geometry = ((kh, kw), stride, padding, dilation, (oh, ow))
         weight_rows = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
         needs = self.needs_input_grad
-        if not needs and x.shape[1] * kh * kw * ow * n * x.itemsize * oh > WORKSPACE_BYTES:
+        keep_columns = bool(needs) and needs[1]  # only the weight gradient reads them again
+        if not keep_columns and x.shape[1] * kh * kw * ow * n * x.itemsize * oh > WORKSPACE_BYTES:
             out = _convolve_by_row_blocks(x, weight_rows, geometry)
         else:
             columns = im2col(x, *geometry).reshape(groups, group_channels * kh * kw, oh * ow * n)
@@ -219,7 +220,7 @@ class Convolution(Function):
             self.geometry, self.input_shape, self.weight_shape = geometry, x.shape, weight.shape
             self.groups = groups
             self.weight_rows = weight_rows if needs[0] else None
-            self.columns = columns if needs[1] else None
+            self.columns = columns if keep_columns else None
         return out.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2)  # (N, O, oH, oW) view, batch innermost
 
     def backward(self, grad):
