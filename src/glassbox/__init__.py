@@ -148,3 +148,15 @@ def get_default_dtype():
 
 class cuda:  # noqa: N801  (mirrors torch.cuda)
     is_available = staticmethod(cuda_is_available)
+
+
+_SUBPACKAGES = ("nn", "optim", "data", "train", "models", "text", "compile", "monitor", "onnx")
+
+
+def __getattr__(name):
+    """``gb.nn``, ``gb.optim`` … load on first use, so ``import glassbox`` stays as light as NumPy."""
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"glassbox.{name}")
+    raise AttributeError(f"module 'glassbox' has no attribute {name!r}")
