@@ -46,7 +46,7 @@ def test_naive_bayes(bundled, same_as_sklearn, name):
 def test_mlp_classifier(bundled, same_as_sklearn, name, activation):
     X, y = bundled[name]
     X = StandardScaler().fit_transform(X)
-    model = MLPClassifier(hidden_layer_sizes=(16, 8), activation=activation, max_iter=30, random_state=0).fit(X, y)
+    model = MLPClassifier(hidden_layer_sizes=(16, 8), activation=activation, max_iter=10, random_state=0).fit(X, y)
     same_as_sklearn(model, gbc.convert(model), X)
 
 
@@ -91,11 +91,11 @@ def test_kneighbors_regressor_on_diabetes(bundled, same_as_sklearn, weights):
 def test_other_selectors_naive_bayes_and_clustering(bundled, same_as_sklearn):
     from sklearn.cluster import MiniBatchKMeans
     from sklearn.feature_selection import SelectFromModel, SelectPercentile
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import Ridge
     from sklearn.naive_bayes import ComplementNB
 
     X, y = bundled["wine"]
-    for model in (SelectPercentile(f_classif, percentile=30), SelectFromModel(LogisticRegression(max_iter=2000)),
+    for model in (SelectPercentile(f_classif, percentile=30), SelectFromModel(Ridge()),
                   ComplementNB(), MiniBatchKMeans(3, random_state=0, n_init=2)):
         model.fit(X, y)
         same_as_sklearn(model, gbc.convert(model), X)
