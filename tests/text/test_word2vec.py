@@ -260,3 +260,28 @@ def test_malformed_files_and_unwritable_keys_are_reported(tmp_path):
         KeyedVectors.load_word2vec_format(bad)
     with pytest.raises(ValueError, match="cannot be written"):
         KeyedVectors(["new york"], np.zeros((1, 2))).save_word2vec_format(tmp_path / "x.txt")
+
+
+RELATED = [("dog", "cat"), ("king", "queen"), ("man", "woman"), ("water", "liquid"), ("red", "blue")]
+
+
+@needs_wordnet
+def test_on_wordnet_glosses_the_loss_falls_and_related_words_end_up_closer_than_random_ones():
+    # the glosses that use one of the words under test (8,700 sentences, 92,000 words): a small slice
+    words = {word for pair in RELATED for word in pair}
+    sentences = [sentence for gloss in corpus.iterate_wordnet_glosses()
+                 if words & ({w for part in gloss.definitions + gloss.examples for w in part} | set(gloss.lemmas))
+                 for sentence in corpus.gloss_sentences(gloss)]
+    assert 80_000 < sum(len(sentence) for sentence in sentences) < 100_000
+    model = Word2Vec(sentences, vector_size=32, min_count=3, sg=0, epochs=12, alpha=0.08, seed=0)
+    assert model.epoch_losses[-1] < 0.6 * model.epoch_losses[0]
+    wv = model.wv
+    related = np.mean([wv.similarity(a, b) for a, b in RELATED])
+    pairs = np.random.default_rng(0).integers(0, 3000, (300, 2))
+    random_pairs = np.mean([wv.similarity(wv.index_to_key[i], wv.index_to_key[j]) for i, j in pairs if i != j])
+    assert related > random_pairs + 0.15, (related, random_pairs)
+    neighbours = {word: {w for w, _ in wv.most_similar(word, topn=10)} for word in ("red", "dog", "woman")}
+    assert len(neighbours["red"] & {"scarlet", "crimson", "orange", "reddish", "ruby", "carmine", "pink", "blue",
+                                    "yellow", "green", "purple", "brown", "brownish"}) >= 2
+    assert neighbours["dog"] & {"dogs", "breed", "cat", "retriever", "hound", "puppy", "terrier"}
+    assert neighbours["woman"] & {"girl", "man", "lady", "person", "female", "child"}

@@ -23,12 +23,20 @@ The rest is the original algorithm with gensim's defaults:
 - the window of each centre word is reduced to a random b ∈ {1, …, window} (near words weigh more);
 - the learning rate decays linearly from ``alpha`` to ``min_alpha`` over all the epochs' words.
 
-Training is vectorised: a batch of about ``batch_words`` corpus words becomes index arrays (inputs
-(B,), targets (B, 1+K), column 0 the true word), both matrices are gathered, the scores of all pairs
-come from one ``einsum``, and the gradients are scattered back into the touched rows with one sparse
-product each (duplicates add up). The update is plain SGD on those rows, as in the original
-(not a general optimizer), with all pairs of a batch seeing the same parameters. The same loss and
-gradients, as an autograd primitive for any glassbox model, are ``negative_sampling_loss``.
+Training is vectorised: a batch of a few hundred corpus words becomes index arrays (inputs (B,),
+targets (B, 1+K), column 0 the true word), both matrices are gathered, the scores of all pairs come
+from one ``einsum``, and the gradients are scattered back into the touched rows with one sparse
+product each (duplicates add up). The update is plain SGD on those rows, as in the original (not a
+general optimizer). Two things differ from the sequential original, both because all pairs of a
+batch see the same parameters and their steps add up:
+
+- a batch holds the most frequent word about five times at most (``words_per_batch``), since a word's
+  many steps in one batch, summed, overshoot where the sequential algorithm would have corrected itself;
+- the sentences are visited in a new random order each epoch (``shuffle=True``): runs of near-identical
+  glosses ("a Dravidian language spoken in …") would otherwise fill one batch with the same words.
+
+The same loss and gradients, as an autograd primitive for any glassbox model, are
+``negative_sampling_loss``.
 """
 
 from __future__ import annotations
@@ -344,10 +352,10 @@ class Word2Vec:
     """Word vectors learnt by skip-gram (``sg=1``) or CBOW (``sg=0``) with negative sampling.
 
     Arguments and defaults are gensim 4's (``vector_size``, ``window``, ``min_count``, ``sample``,
-    ``negative``, ``ns_exponent``, ``alpha``, ``min_alpha``, ``epochs``, ``seed``, ``batch_words``);
-    there is no hierarchical softmax and no worker threads. Given ``sentences`` (an iterable of lists of
-    string tokens) it builds the vocabulary and trains at once. ``epoch_losses`` holds the mean
-    loss per pair of each epoch; ``wv`` the vectors.
+    ``negative``, ``ns_exponent``, ``alpha``, ``min_alpha``, ``epochs``, ``seed``, ``batch_words``),
+    plus ``shuffle``; there is no hierarchical softmax and no worker threads. Given ``sentences``
+    (an iterable of lists of string tokens) it builds the vocabulary and trains at once.
+    ``epoch_losses`` holds the mean loss per pair of each epoch; ``wv`` the vectors.
     """
 
     def __init__(self, sentences=None, vector_size: int = 100, alpha: float = 0.025, window: int = 5,
