@@ -16,6 +16,7 @@ import time
 
 def limit_threads(threads: int) -> None:
     """Give NumPy's BLAS and PyTorch the same number of threads."""
+    import numpy  # noqa: F401  (threadpoolctl limits only the BLAS libraries already loaded)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)
