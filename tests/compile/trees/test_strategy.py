@@ -39,3 +39,14 @@ def test_auto_reports_the_strategy_it_chose(synthetic):
     assert gbc.convert(shallow, batch_size=50).strategy == "gemm"  # small batches: few array operations win
     deep = RandomForestClassifier(10, max_depth=8, random_state=0).fit(X, y)
     assert gbc.convert(deep).strategy in ("perfect_tree_traversal", "tree_traversal")
+
+
+def test_order_keys_order_floats_as_the_floats_are_ordered():
+    from glassbox.compile.trees.structure import order_keys
+
+    rng = np.random.default_rng(1)
+    scales = np.float32(10.0) ** rng.integers(-30, 30, 500)
+    values = np.concatenate([rng.standard_normal(500).astype(np.float32) * scales,
+                             np.array([0.0, -0.0, np.inf, -np.inf, 1e-45, -1e-45, 3.4e38, -3.4e38], np.float32)])
+    keys = order_keys(values)
+    np.testing.assert_array_equal(keys[:, None] > keys[None, :], values[:, None] > values[None, :])

@@ -22,7 +22,7 @@ import numpy
 
 from glassbox import backend
 from glassbox.compile.operator import Operator
-from glassbox.compile.trees.structure import HIGH_HALF, LOW_HALF, ScaledColumns, add_in_order, tree_blocks
+from glassbox.compile.trees.structure import LOW_HALF, ScaledColumns, add_in_order, order_keys, tree_blocks
 
 MAX_PADDED_NODES = 1 << 26  # trees · 2^depth beyond this would take gigabytes: use TreeTraversal
 
@@ -32,7 +32,7 @@ class PerfectTrees(Operator):
 
     fields = ("level_columns", "level_thresholds", "leaf_values")
     strategy = "perfect_tree_traversal"
-    pack_thresholds = True  # one gather for column and float32 threshold (False: two gathers, for comparison)
+    pack_thresholds = True  # one gather for column and float32 threshold (False: two gathers)
 
     def __init__(self, level_columns, level_thresholds, leaf_values):
         self.level_columns = list(level_columns)  # per level: (trees · 2^l,) int64
@@ -86,19 +86,22 @@ class PerfectTrees(Operator):
         rows = xp.arange(samples, dtype=xp.int64)[None, :]
         packed = self.pack_thresholds and flat.dtype == numpy.float32 and Z.size < 1 << 31
         tables = self._scaled.get(self.level_columns, samples, self.level_thresholds if packed else None)
+        if packed:
+            flat = order_keys(flat).astype(xp.int64) << 32  # the samples' keys, comparable with the packed nodes
         count = self.leaf_values.shape[0] >> len(self.level_columns)
         dense = min(2, len(tables))
         for start, stop in tree_blocks(count, samples):
             number = self._first_levels(Z, start, stop, dense)  # (trees, n)
             for table, thresholds in zip(tables[dense:], self.level_thresholds[dense:], strict=True):
-                if packed:  # one lookup gives both: column start in the low half, threshold in the high half
+                if packed:  # key(z) << 32 > key(t) << 32 | column · n  ⇔  z > t
                     node = table.take(number)
                     index = node & LOW_HALF
-                    threshold = node.view(numpy.float32)[:, HIGH_HALF::2]
+                    index += rows
+                    goes_right = flat.take(index) > node
                 else:
-                    index, threshold = table.take(number), thresholds.take(number)
-                index += rows
-                goes_right = flat.take(index) > threshold
+                    index = table.take(number)
+                    index += rows
+                    goes_right = flat.take(index) > thresholds.take(number)
                 number <<= 1
                 number += goes_right
             add_in_order(total, self.leaf_values.take(number, axis=0))  # (trees, n, outputs)

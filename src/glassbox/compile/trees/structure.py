@@ -28,7 +28,6 @@ on a matrix ``Z`` (one row per column, one column per sample) that
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy
@@ -223,28 +222,40 @@ def add_in_order(total, outputs) -> None:
 
 
 LOW_HALF = 0xFFFFFFFF
-HIGH_HALF = 1 if sys.byteorder == "little" else 0  # which float32 of an int64 holds its high 32 bits
+
+
+def order_keys(values):
+    """int32 keys that order float32 values as the values do: ``a > b ⇔ key(a) > key(b)``.
+
+    A float's bits, read as an integer, order the non-negative floats; the negative ones come out
+    reversed, so their 31 lower bits are flipped. -0.0 is made +0.0 first (they are equal as floats).
+    NaN has been replaced by ±inf before, so every value has its place.
+    """
+    xp = backend.module_of(values)
+    bits = (values + xp.float32(0.0)).view(xp.int32)
+    return bits ^ ((bits >> 31) & 0x7FFFFFFF)
 
 
 class ScaledColumns:
-    """Column tables multiplied by the chunk's row count (``column · n`` starts column ``column`` in a flat Z).
+    """Node tables for one chunk size: each int64 entry packs ``key(threshold) << 32 | column · n``.
 
-    With float32 ``thresholds`` given, each entry also carries its node's threshold in its high 32 bits,
-    so that one gather fetches both (a gather of 8-byte items costs about what a 4-byte one does).
+    ``column · n`` starts the node's column in the flat ``Z`` of a chunk of ``n`` samples; with the
+    samples' own keys in the high halves of ``Z`` (``key(z) << 32``), one comparison of two int64
+    tells ``z > threshold``, and one gather fetches a node's column and threshold together.
     Chunks mostly share one row count, so the tables are kept for the last two counts seen.
     """
 
     def __init__(self):
         self.cache: dict = {}
 
-    def get(self, tables, samples: int, thresholds=None):
+    def get(self, columns, samples: int, thresholds=None):
         key = (samples, thresholds is not None)
         if key not in self.cache:
             if len(self.cache) >= 2:
                 self.cache.pop(next(iter(self.cache)))
-            scaled = [table * samples for table in tables]
+            scaled = [table * samples for table in columns]
             if thresholds is not None:
-                scaled = [start | (threshold.view(numpy.uint32).astype(numpy.int64) << 32)
+                scaled = [start | (order_keys(threshold).astype(numpy.int64) << 32)
                           for start, threshold in zip(scaled, thresholds, strict=True)]
             self.cache[key] = scaled
         return self.cache[key]
