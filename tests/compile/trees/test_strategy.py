@@ -45,8 +45,8 @@ def test_order_keys_order_floats_as_the_floats_are_ordered():
     from glassbox.compile.trees.structure import order_keys
 
     rng = np.random.default_rng(1)
-    scales = np.float32(10.0) ** rng.integers(-30, 30, 500)
-    values = np.concatenate([rng.standard_normal(500).astype(np.float32) * scales,
-                             np.array([0.0, -0.0, np.inf, -np.inf, 1e-45, -1e-45, 3.4e38, -3.4e38], np.float32)])
+    scaled = rng.standard_normal(500) * 10.0 ** rng.integers(-30, 30, 500)
+    special = [0.0, -0.0, np.inf, -np.inf, 1e-45, -1e-45, 3.4e38, -3.4e38]
+    values = np.concatenate([scaled, special]).astype(np.float32)
     keys = order_keys(values)
     np.testing.assert_array_equal(keys[:, None] > keys[None, :], values[:, None] > values[None, :])
