@@ -41,6 +41,7 @@ The same loss and gradients, as an autograd primitive for any glassbox model, ar
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import numpy
@@ -408,15 +409,15 @@ class Word2Vec:
 
     def _encode(self, sentences):
         """Sentences → word indices (N,) of the known words and the sentence of each, plus the raw word count."""
-        index = self.wv.key_to_index
-        words, lengths, raw = [], [], 0
+        tokens, lengths = [], []
         for sentence in sentences:
-            known = [index[word] for word in sentence if word in index]
-            raw += len(sentence)
-            words.extend(known)
-            lengths.append(len(known))
+            tokens.extend(sentence)
+            lengths.append(len(sentence))
+        get, unknown = self.wv.key_to_index.get, itertools.repeat(-1)
+        indices = numpy.fromiter(map(get, tokens, unknown), dtype=numpy.int32, count=len(tokens))
+        known = indices >= 0  # words under min_count are dropped before windows are drawn, as in the original
         sentence_ids = numpy.repeat(numpy.arange(len(lengths), dtype=numpy.int32), lengths)
-        return numpy.asarray(words, dtype=numpy.int32), sentence_ids, raw
+        return indices[known], sentence_ids[known], len(tokens)
 
     # ---- training -------------------------------------------------------------------------------------
     def train(self, sentences, epochs: int | None = None) -> Word2Vec:
