@@ -25,7 +25,7 @@ from glassbox.compile.registry import UnsupportedModelError, find_converter
 
 TREE_STRATEGIES = ("auto", "gemm", "tree_traversal", "perfect_tree_traversal")
 DEFAULT_MEMORY_BUDGET = 64 << 20
-MAX_CHUNK_ROWS = 4096  # beyond this the traversals' working arrays leave the cache and get no faster
+MAX_CHUNK_ROWS = 1024  # beyond this a chunk's feature matrix leaves the cache and the traversals get slower
 
 
 @dataclass

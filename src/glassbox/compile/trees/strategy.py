@@ -5,7 +5,7 @@ internal nodes and ``L`` leaves per tree (padded), ``F`` features and batches of
 
     gemm                    T · (N · compare + N · L · multiply_add + L · compare) + calls_gemm · call / B
     perfect_tree_traversal  T · (min(D, 2) · dense + max(D - 2, 0) · lookup_perfect) · cache(T · 2^D)
-                                                                                  + calls_level · D · call / B
+                            + 2F · key                                            + calls_level · D · call / B
     tree_traversal          T · D · lookup_traversal · cache(T · nodes)            + calls_level · D · call / B
 
 A lookup is a gather from ``Z`` (``F · B`` values, slower once they leave the
@@ -29,8 +29,9 @@ STRATEGIES = {"gemm": GEMMTrees, "tree_traversal": TraversalTrees, "perfect_tree
 CALL_NANOSECONDS = 4000.0  # fixed cost of one array operation, whatever its size
 COMPARE_NANOSECONDS = 1.2  # gather one node's feature value and compare it (GEMM's first step)
 MULTIPLY_ADD_NANOSECONDS = 0.08  # one float32 multiply-add in a batched product
-LOOKUP_PERFECT_NANOSECONDS = 4.0  # one level of one tree for one row: 2 gathers, 5 arithmetic passes
-DENSE_NANOSECONDS = 1.0  # one of the first two levels, compared row by row without lookups
+LOOKUP_PERFECT_NANOSECONDS = 5.5  # one level of one tree for one row: 2 gathers, 5 arithmetic passes
+DENSE_NANOSECONDS = 1.5  # one of the first two levels, compared row by row without lookups
+KEY_NANOSECONDS = 1.5  # turning one value of Z into its integer key
 LOOKUP_TRAVERSAL_NANOSECONDS = 7.5  # the same with the child table read as well
 CACHE_BYTES = 4 << 20  # node tables larger than this are read from main memory
 Z_CACHE_BYTES = 1 << 20
@@ -60,7 +61,7 @@ def estimated_costs(depth: int, trees: int, features: int, batch: int, nodes: in
     if trees << depth <= MAX_PADDED_NODES:
         levels = min(depth, 2) * DENSE_NANOSECONDS + max(depth - 2, 0) * LOOKUP_PERFECT_NANOSECONDS
         costs["perfect_tree_traversal"] = (
-            trees * levels * z_factor * _cache_factor(trees * (1 << depth) * 16)
+            trees * levels * z_factor * _cache_factor(trees * (1 << depth) * 16) + 2 * features * KEY_NANOSECONDS
             + CALLS_PER_LEVEL * max(depth, 1) * CALL_NANOSECONDS / batch
         )
     return costs
