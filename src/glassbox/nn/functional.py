@@ -26,6 +26,10 @@ from glassbox.nn.pooling import (  # noqa: F401
 from glassbox.nn.attention import scaled_dot_product_attention  # noqa: F401
 from glassbox.nn.multihead_attention import multi_head_attention_forward  # noqa: F401
 
+# isort: split
+from glassbox.ops.indexing import one_hot  # noqa: F401
+from glassbox.ops.movement import pad  # noqa: F401
+
 # ---- activations ----
 # isort: split
 from glassbox.nn.activation_functions import (  # noqa: F401
