@@ -28,6 +28,7 @@ on a matrix ``Z`` (one row per column, one column per sample) that
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy
@@ -247,15 +248,17 @@ class ScaledColumns:
 
     def __init__(self):
         self.cache: dict = {}
+        self.lock = threading.Lock()  # chunks may run in several threads
 
     def get(self, columns, samples: int, thresholds=None):
         key = (samples, thresholds is not None)
-        if key not in self.cache:
-            if len(self.cache) >= 2:
-                self.cache.pop(next(iter(self.cache)))
-            scaled = [table * samples for table in columns]
-            if thresholds is not None:
-                scaled = [start | (order_keys(threshold).astype(numpy.int64) << 32)
-                          for start, threshold in zip(scaled, thresholds, strict=True)]
-            self.cache[key] = scaled
-        return self.cache[key]
+        with self.lock:
+            if key not in self.cache:
+                if len(self.cache) >= 2:
+                    self.cache.pop(next(iter(self.cache)))
+                scaled = [table * samples for table in columns]
+                if thresholds is not None:
+                    scaled = [start | (order_keys(threshold).astype(numpy.int64) << 32)
+                              for start, threshold in zip(scaled, thresholds, strict=True)]
+                self.cache[key] = scaled
+            return self.cache[key]
