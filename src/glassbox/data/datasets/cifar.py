@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy
 
-from glassbox.data.dataset import Dataset
 from glassbox.data.download import cache_dir, check_integrity, download_url, extract_tar
 from glassbox.tensor import Tensor
+
+from .image import ImageDataset
 
 RECORD_SIZE = 1 + 3 * 32 * 32
 
@@ -53,7 +54,7 @@ def read_cifar_batch(path, num_classes: int = 10):
     return images, labels
 
 
-class CIFAR10(Dataset):
+class CIFAR10(ImageDataset):
     """CIFAR-10, binary version.
 
     Files are looked for in ``root/cifar-10-batches-bin`` (``root`` defaults
@@ -106,29 +107,3 @@ class CIFAR10(Dataset):
         if not check_integrity(archive, md5=self.md5):
             archive = download_url(self.url, self.root, self.filename, md5=self.md5)
         extract_tar(archive, self.root)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int):
-        image = Tensor._wrap(self.data.data[index].astype(numpy.float32) / numpy.float32(255))  # (3, 32, 32)
-        target = int(self.targets.data[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def get_batch(self, indices) -> list:
-        """``[images (B, 3, 32, 32) float32, labels (B,) int64]``, straight from the arrays when no transform is set."""
-        if self.transform is not None or self.target_transform is not None:
-            from glassbox.data.collate import default_collate
-
-            return default_collate([self[int(i)] for i in indices])
-        positions = numpy.asarray(indices, dtype=numpy.int64)
-        images = self.data.data[positions].astype(numpy.float32) / numpy.float32(255)
-        return [Tensor._wrap(images), Tensor._wrap(self.targets.data[positions])]
-
-    def __repr__(self) -> str:
-        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
-                f"    Root location: {self.root}\n    Split: {'Train' if self.train else 'Test'}")

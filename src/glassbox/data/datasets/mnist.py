@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy
 
-from glassbox.data.dataset import Dataset
 from glassbox.data.download import cache_dir, download_from_mirrors
 from glassbox.tensor import Tensor
+
+from .image import ImageDataset
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 IMAGE_MAGIC = 0x00000803
@@ -82,7 +83,7 @@ def read_idx(path, expected_magic: int | None = None) -> numpy.ndarray:
     return array.astype(dtype.newbyteorder("="))
 
 
-class MNIST(Dataset):
+class MNIST(ImageDataset):
     """The MNIST handwritten digits.
 
     Files are looked for in ``root/MNIST/raw`` (torchvision's layout, so an
@@ -91,6 +92,8 @@ class MNIST(Dataset):
     ``~/.cache/glassbox``). ``download=True`` fetches missing files from the
     mirrors and verifies the published MD5 checksums.
     """
+
+    add_channel_axis = True  # IDX files hold (N, 28, 28)
 
     mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
     resources = [
@@ -161,32 +164,6 @@ class MNIST(Dataset):
         """Fetch the four files into ``raw_folder`` unless they are already there, verifying their checksums."""
         for filename, md5 in self.resources:
             download_from_mirrors(self.mirrors, filename, self.raw_folder, md5=md5)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int):
-        image = Tensor._wrap(self.data.data[index][None].astype(numpy.float32) / numpy.float32(255))  # (1, 28, 28)
-        target = int(self.targets.data[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def get_batch(self, indices) -> list:
-        """``[images (B, 1, 28, 28) float32, labels (B,) int64]``, straight from the arrays when no transform is set."""
-        if self.transform is not None or self.target_transform is not None:
-            from glassbox.data.collate import default_collate
-
-            return default_collate([self[int(i)] for i in indices])
-        positions = numpy.asarray(indices, dtype=numpy.int64)
-        images = self.data.data[positions][:, None].astype(numpy.float32) / numpy.float32(255)
-        return [Tensor._wrap(images), Tensor._wrap(self.targets.data[positions])]
-
-    def __repr__(self) -> str:
-        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
-                f"    Root location: {self.root}\n    Split: {'Train' if self.train else 'Test'}")
 
 
 class FashionMNIST(MNIST):
