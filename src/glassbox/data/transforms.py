@@ -95,7 +95,9 @@ class Normalize:
         return f"Normalize(mean={self.mean}, std={self.std})"
 
 
-class RandomHorizontalFlip:
+class _RandomFlip:
+    axis = 2  # the image axis reversed: 2 for left-right, 1 for up-down
+
     def __init__(self, p: float = 0.5):
         self.p = p
 
@@ -103,24 +105,18 @@ class RandomHorizontalFlip:
         if _uniform(0, 1) >= self.p:
             return image
         array, was_tensor = _as_array(image)
-        return _like(array[:, :, ::-1], was_tensor)
+        return _like(numpy.flip(array, axis=self.axis), was_tensor)
 
     def __repr__(self):
-        return f"RandomHorizontalFlip(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
 
 
-class RandomVerticalFlip:
-    def __init__(self, p: float = 0.5):
-        self.p = p
+class RandomHorizontalFlip(_RandomFlip):
+    axis = 2
 
-    def __call__(self, image):
-        if _uniform(0, 1) >= self.p:
-            return image
-        array, was_tensor = _as_array(image)
-        return _like(array[:, ::-1, :], was_tensor)
 
-    def __repr__(self):
-        return f"RandomVerticalFlip(p={self.p})"
+class RandomVerticalFlip(_RandomFlip):
+    axis = 1
 
 
 class RandomCrop:
