@@ -20,15 +20,11 @@ class OneVsRest(Operator):
         self.methods = ("predict",) + tuple(name for name in ("predict_proba", "decision_function") if name in shared)
 
     def _scores(self, X, method):
-        xp = backend.module_of(X) if X.dtype != object else None
-        columns = []
-        for estimator in self.estimators:
-            if method == "decision_function":
-                columns.append(estimator.decision_function(X).reshape(-1))
-            else:
-                columns.append(estimator.predict_proba(X)[:, 1])
-        xp = backend.module_of(columns[0]) if xp is None else xp
-        return xp.stack(columns, axis=1)  # (n, estimators)
+        if method == "decision_function":
+            columns = [estimator.decision_function(X).reshape(-1) for estimator in self.estimators]
+        else:
+            columns = [estimator.predict_proba(X)[:, 1] for estimator in self.estimators]
+        return backend.module_of(columns[0]).stack(columns, axis=1)  # (n, estimators)
 
     def decision_function(self, X):
         scores = self._scores(X, "decision_function")
