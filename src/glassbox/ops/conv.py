@@ -174,7 +174,7 @@ def _weight_gradient(xp, grad_rows, columns, weight_shape):
     return product.transpose(0, 2, 1).reshape(weight_shape)
 
 
-WORKSPACE_BYTES = 64 << 20  # the most im2col may hold at once when the weight gradient will not need the columns
+WORKSPACE_BYTES = 256 << 20  # the most im2col may hold at once when the weight gradient will not need the columns
 
 
 def _convolve_by_row_blocks(x, weight_rows, geometry):
