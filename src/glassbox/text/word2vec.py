@@ -21,7 +21,8 @@ The rest is the original algorithm with gensim's defaults:
 - negatives are drawn from the unigram distribution raised to 3/4, through a table in which word w
   fills a share count(w)^0.75 / Σ count^0.75 of the entries (a negative equal to the true word is skipped);
 - the window of each centre word is reduced to a random b ∈ {1, …, window} (near words weigh more);
-- the learning rate decays linearly from ``alpha`` to ``min_alpha`` over all the epochs' words.
+- the learning rate decays linearly from ``alpha`` to ``min_alpha`` over all the epochs' words;
+- σ is computed exactly (the C code and gensim read it from a table and skip scores beyond ±6).
 
 Training is vectorised: a batch of a few hundred corpus words becomes index arrays (inputs (B,),
 targets (B, 1+K), column 0 the true word), both matrices are gathered, the scores of all pairs come
