@@ -223,6 +223,21 @@ def test_document_vectors_average_the_known_words():
         AverageWord2Vec().transform([["a"]])
 
 
+def test_average_word2vec_works_in_a_scikit_learn_pipeline():
+    pipeline_module = pytest.importorskip("sklearn.pipeline")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    documents = [["dog", "barked", "at", "the", "cat"], ["the", "cat", "sat"]] * 10 + [["stocks", "fell"]] * 10
+    labels = [0] * 20 + [1] * 10
+    pipeline = pipeline_module.make_pipeline(AverageWord2Vec(vector_size=8, min_count=1, epochs=3),
+                                             StandardScaler(), LogisticRegression())  # young vectors are tiny
+    assert pipeline.fit(documents, labels).score(documents, labels) == 1.0
+    from sklearn.base import clone
+
+    assert clone(pipeline).steps[0][1].get_params()["vector_size"] == 8
+
+
 @pytest.mark.parametrize("binary", [False, True])
 def test_word2vec_format_round_trips_exactly(tmp_path, binary):
     model = Word2Vec(TOY, vector_size=7, min_count=1, epochs=2)

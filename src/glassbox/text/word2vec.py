@@ -573,6 +573,14 @@ class AverageWord2Vec:
     def fit_transform(self, documents, y=None) -> numpy.ndarray:
         return self.fit(documents).transform(documents)
 
+    def get_params(self, deep: bool = True) -> dict:  # scikit-learn's clone and grid search read these
+        return {"keyed_vectors": self.keyed_vectors, **self.word2vec_options}
+
+    def set_params(self, **params) -> AverageWord2Vec:
+        self.keyed_vectors = params.pop("keyed_vectors", self.keyed_vectors)
+        self.word2vec_options.update(params)
+        return self
+
 
 def _tokenized(documents) -> list:
     from glassbox.text.corpus import simple_tokenize
