@@ -77,6 +77,20 @@ def test_fused_negative_sampling_loss_is_finite_for_huge_scores():
     assert wrong.item() == pytest.approx(400.0)  # -log σ(-200) for the true pair, -log σ(-200) for the negative
 
 
+def test_a_negative_that_is_the_true_word_is_skipped():
+    model = Word2Vec(min_count=1, negative=4, seed=0).build_vocab([["a", "b"] * 10])
+    positives = np.zeros(200, dtype=np.int32)
+    targets, weights = model._targets(positives)
+    assert targets.shape == (200, 5) and (targets[:, 0] == 0).all()
+    np.testing.assert_array_equal(weights[:, 1:], targets[:, 1:] != 0)  # half the draws are word 0 itself
+    scores = np.random.default_rng(0).normal(size=(200, 5))
+    loss, dscores = word2vec.negative_sampling_parts(scores, weights)
+    kept_loss, _ = word2vec.negative_sampling_parts(scores)
+    expected = kept_loss - np.where(weights == 0, np.logaddexp(0, scores), 0).sum(1)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    assert (dscores[weights == 0] == 0).all()
+
+
 def test_fused_negative_sampling_loss_rejects_bad_shapes():
     hidden, vectors = gb.zeros(3, 4), gb.zeros(5, 4)
     with pytest.raises(ValueError, match=r"targets must be integers of shape \(3, 1\+K\)"):

@@ -470,12 +470,18 @@ class Word2Vec:
         return max(1, min(self.batch_words, int(REPEATS_PER_BATCH / top_share)))
 
     def _targets(self, positives):
-        """(B, 1+K) output rows: the true word, then K draws from the unigram^0.75 table; and their weights."""
+        """(B, 1+K) output rows: the true word, then K draws from the unigram^0.75 table; and their weights.
+
+        The original skips a negative equal to the word: its weight is 0 (None: every weight is 1).
+        """
         draws = self.random.integers(0, len(self.negative_table), (len(positives), self.negative))
         negatives = self.negative_table[draws]  # (B, K)
         targets = numpy.concatenate([positives[:, None], negatives], axis=1)
+        same = negatives == positives[:, None]
+        if not same.any():
+            return targets, None
         weights = numpy.ones(targets.shape, dtype=numpy.float32)
-        weights[:, 1:] = negatives != positives[:, None]  # the original skips a negative equal to the word
+        weights[:, 1:] = ~same
         return targets, weights
 
     def _negative_sampling_step(self, hidden, positives, alpha):
