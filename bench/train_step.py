@@ -84,7 +84,65 @@ def mlp_workload(seed: int = 0):
     return ours_step, theirs_step, flops, numpy_gemms
 
 
-WORKLOADS = {"mlp": mlp_workload}
+def cnn_workload(seed: int = 0):
+    import torch
+
+    import glassbox as gb
+    import glassbox.nn.functional as F
+    from glassbox import nn, optim
+
+    batch = 64
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, size=batch)
+
+    def layers(module):
+        return module.Sequential(
+            module.Conv2d(1, 32, 3, padding=1), module.ReLU(), module.MaxPool2d(2),
+            module.Conv2d(32, 64, 3, padding=1), module.ReLU(), module.MaxPool2d(2),
+            module.Flatten(), module.Linear(64 * 7 * 7, 128), module.ReLU(), module.Linear(128, 10),
+        )
+
+    ours_model = layers(nn)
+    theirs_model = layers(torch.nn)
+    ours_model.load_state_dict({k: v.detach().numpy() for k, v in theirs_model.state_dict().items()})
+    ours_optimizer = optim.Adam(ours_model.parameters(), lr=1e-3)
+    theirs_optimizer = torch.optim.Adam(theirs_model.parameters(), lr=1e-3)
+    ours_x, ours_y = gb.tensor(x), gb.tensor(y)
+    theirs_x, theirs_y = torch.tensor(x), torch.tensor(y)
+
+    def ours_step():
+        loss = F.cross_entropy(ours_model(ours_x), ours_y)
+        ours_optimizer.zero_grad()
+        loss.backward()
+        ours_optimizer.step()
+
+    def theirs_step():
+        loss = torch.nn.functional.cross_entropy(theirs_model(theirs_x), theirs_y)
+        theirs_optimizer.zero_grad()
+        loss.backward()
+        theirs_optimizer.step()
+
+    # each conv as im2col GEMM (rows = output positions, K = in·3·3) and each Linear: (rows, K, out, needs dX)
+    gemm_shapes = [(batch * 28 * 28, 1 * 9, 32, False), (batch * 14 * 14, 32 * 9, 64, True),
+                   (batch, 64 * 7 * 7, 128, True), (batch, 128, 10, True)]
+    # forward y = A Wᵀ and backward dW = dYᵀ A per layer, plus dA = dY W except for the input image
+    flops = sum((3 if needs_input_grad else 2) * 2 * rows * k * n for rows, k, n, needs_input_grad in gemm_shapes)
+    gemms = [(rng.standard_normal((rows, k), dtype=np.float32), rng.standard_normal((n, k), dtype=np.float32),
+              rng.standard_normal((rows, n), dtype=np.float32), needs_input_grad)
+             for rows, k, n, needs_input_grad in gemm_shapes]
+
+    def numpy_gemms():
+        for a, w, g, needs_input_grad in gemms:
+            a @ w.T
+            g.T @ a
+            if needs_input_grad:
+                g @ w
+
+    return ours_step, theirs_step, flops, numpy_gemms
+
+
+WORKLOADS = {"mlp": mlp_workload, "cnn": cnn_workload}
 
 
 def peak_memory_of(library: str, workload: str, threads: int) -> float:
