@@ -152,13 +152,32 @@ def peak_memory_of(library: str, workload: str, threads: int) -> float:
     return float(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
 
 
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
 def _report_memory(library: str, workload: str) -> None:
-    ours, theirs, _, _ = WORKLOADS[workload]()
+    """Peak resident memory above the resting state while steps run, sampled every millisecond."""
+    import threading
+
+    ours, theirs = WORKLOADS[workload]()[:2]
     step = ours if library == "glassbox" else theirs
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # models built, no step taken yet
+    baseline = _resident_bytes()  # models built, no step taken yet
+    peak, running = [baseline], [True]
+
+    def sample():
+        while running[0]:
+            peak[0] = max(peak[0], _resident_bytes())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     for _ in range(5):
         step()
-    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline) / 1024)
+    running[0] = False
+    sampler.join()
+    print((peak[0] - baseline) / 2**20)
 
 
 def main(argv=None):
