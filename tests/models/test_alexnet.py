@@ -101,6 +101,7 @@ def test_torchvision_weights_give_the_same_logits(ours, torchvision_checkpoints,
     assert np.abs(expected).max() > 1e-2  # the comparison below is not between two near-zero arrays
     np.testing.assert_allclose(logits, expected, atol=1e-4, rtol=0)
     np.testing.assert_allclose(logits, expected, atol=1e-5, rtol=1e-3)
+    assert np.abs(logits - expected).max() <= 1e-4 * np.abs(expected).max()  # also relative to their size
 
 
 def test_forward_and_gradients_match_torch_at_a_small_input(ours, torchvision_checkpoints):

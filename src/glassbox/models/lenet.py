@@ -59,8 +59,7 @@ class LeNet5(nn.Module):
         )
 
     def forward(self, x):
-        side = x.shape[-1] + 2 * self.padding
-        if x.ndim != 4 or x.shape[-2] + 2 * self.padding != 32 or side != 32:
+        if x.ndim != 4 or tuple(n + 2 * self.padding for n in x.shape[2:]) != (32, 32):
             raise ValueError(f"LeNet5 expects (N, C, H, W) images that are 32×32 after C1's padding of "
                              f"{self.padding}, got shape {tuple(x.shape)}")
         return self.classifier(self.features(x))  # (N, 120, 1, 1) → (N, num_classes)
