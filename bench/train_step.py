@@ -142,7 +142,62 @@ def cnn_workload(seed: int = 0):
     return ours_step, theirs_step, flops, numpy_gemms
 
 
-WORKLOADS = {"mlp": mlp_workload, "cnn": cnn_workload}
+def lstm_workload(seed: int = 0):
+    from recurrent import BATCH, HIDDEN, INPUT, STEPS, lstm_training_step
+
+    ours_step, theirs_step = lstm_training_step(seed)
+    gates = 4 * HIDDEN
+    rng = np.random.default_rng(seed)
+    # forward: every step's input product at once, then one hidden product per step; backward: dW_ih and dW_hh
+    # over all steps at once, and one dh = dA W_hh per step (the input needs no gradient: no dX)
+    x = rng.standard_normal((STEPS * BATCH, INPUT), dtype=np.float32)
+    h = rng.standard_normal((STEPS * BATCH, HIDDEN), dtype=np.float32)
+    weight_ih = rng.standard_normal((gates, INPUT), dtype=np.float32)
+    weight_hh = rng.standard_normal((gates, HIDDEN), dtype=np.float32)
+    grad_gates = rng.standard_normal((STEPS * BATCH, gates), dtype=np.float32)
+    flops = 2 * STEPS * BATCH * (2 * INPUT + 3 * HIDDEN) * gates
+
+    def numpy_gemms():
+        x @ weight_ih.T
+        grad_gates.T @ x
+        grad_gates.T @ h
+        for step in range(STEPS):
+            rows = slice(step * BATCH, (step + 1) * BATCH)
+            h[rows] @ weight_hh.T
+            grad_gates[rows] @ weight_hh
+
+    return ours_step, theirs_step, flops, numpy_gemms
+
+
+def transformer_workload(seed: int = 0):
+    from transformer import transformer_workload as transformer_training_step
+
+    batch, length, d_model, heads, feedforward, layers = 32, 64, 128, 4, 512, 2
+    ours_step, theirs_step = transformer_training_step(batch=batch, length=length, d_model=d_model, heads=heads,
+                                                       feedforward=feedforward, layers=layers, seed=seed)
+    rng = np.random.default_rng(seed)
+    rows, head_dim = batch * length, d_model // heads
+    # per layer: the Q/K/V, output and feed-forward projections, and the two batched attention products
+    # (Q Kᵀ and W V over batch · heads); backward doubles each, less the input's own gradient (not needed)
+    products = [((rows, d_model), (d_model, 3 * d_model)), ((rows, d_model), (d_model, d_model)),
+                ((rows, d_model), (d_model, feedforward)), ((rows, feedforward), (feedforward, d_model)),
+                ((batch * heads, length, head_dim), (batch * heads, head_dim, length)),
+                ((batch * heads, length, length), (batch * heads, length, head_dim))]
+    flops = layers * sum(3 * 2 * int(np.prod(a)) * b[-1] for a, b in products) - 2 * rows * d_model * 3 * d_model
+    gemms = [(rng.standard_normal(a, dtype=np.float32), rng.standard_normal(b, dtype=np.float32)) for a, b in products]
+
+    def numpy_gemms():
+        for layer in range(layers):
+            for position, (a, b) in enumerate(gemms):
+                grad = a @ b
+                if layer or position:
+                    grad @ b.swapaxes(-1, -2)
+                a.swapaxes(-1, -2) @ grad
+
+    return ours_step, theirs_step, flops, numpy_gemms
+
+
+WORKLOADS = {"mlp": mlp_workload, "cnn": cnn_workload, "lstm": lstm_workload, "transformer": transformer_workload}
 
 
 def peak_memory_of(library: str, workload: str, threads: int) -> float:
