@@ -54,6 +54,8 @@ def as_dtype(dtype) -> numpy.dtype | None:
         return int64
     if dtype is builtins.bool:
         return bool
+    if isinstance(dtype, type) and issubclass(dtype, numpy.generic):  # numpy.int64 and friends
+        return numpy.dtype(dtype)
     name = str(dtype).replace("torch.", "")
     try:
         return numpy.dtype(name)

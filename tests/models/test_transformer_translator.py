@@ -94,6 +94,7 @@ def test_greedy_decoding_writes_the_argmax_of_its_own_prefix():
         assert (tokens[row, steps:] == model.pad_index).all()
 
 
+@pytest.mark.slow
 def test_learns_to_reverse_short_sequences():
     gb.manual_seed(4)
     model = TransformerTranslator(9, 9, d_model=32, nhead=2, num_encoder_layers=2, num_decoder_layers=2,
