@@ -315,9 +315,6 @@ class Tensor:
                 raise RuntimeError(f"backward(): gradient has shape {seed.shape}, the tensor has {self.shape}")
         _run_backward(self, seed, retain_graph)
 
-    def register_hook(self, hook):
-        raise NotImplementedError("tensor hooks are not supported; use retain_grad() to inspect gradients")
-
     # ---- in-place helpers -------------------------------------------------------------------------
     def _check_inplace(self, op: str) -> None:
         if _grad_enabled[0] and self.requires_grad:

@@ -13,17 +13,10 @@ import builtins as _builtins
 from glassbox import backend, dtypes
 from glassbox.tensor import Tensor
 
-from . import elementwise, indexing, movement, reduce
-from .elementwise import (
-    abs,
-    add,
-    cast,
+from . import comparison, elementwise, indexing, movement, reduce, unary
+from .comparison import (
     ceil,
-    clamp,
-    cos,
-    div,
     eq,
-    exp,
     floor,
     ge,
     gt,
@@ -31,31 +24,23 @@ from .elementwise import (
     isinf,
     isnan,
     le,
-    log,
-    log1p,
     logical_and,
     logical_not,
     logical_or,
     logical_xor,
     lt,
+    ne,
+    round,
+)
+from .elementwise import (
+    add,
+    cast,
+    div,
     maximum,
     minimum,
     mul,
-    ne,
-    neg,
     pow,
-    reciprocal,
-    relu,
-    round,
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    softplus,
-    sqrt,
-    square,
     sub,
-    tanh,
     where,
 )
 from .indexing import gather, getitem, index_select, masked_fill, one_hot, scatter_add, setitem
@@ -102,6 +87,25 @@ from .reduce import (
     var,
 )
 from .softmax import log_softmax, softmax
+from .unary import (
+    abs,
+    clamp,
+    cos,
+    exp,
+    log,
+    log1p,
+    neg,
+    reciprocal,
+    relu,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    softplus,
+    sqrt,
+    square,
+    tanh,
+)
 
 
 def _reflected(function):

@@ -15,6 +15,7 @@ from glassbox import backend, dtypes
 from glassbox.tensor import Function, Tensor
 
 from . import elementwise as ew
+from . import unary
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -179,14 +180,14 @@ def var(a: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
 
 
 def std(a: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, correction=None) -> Tensor:
-    return ew.sqrt(var(a, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction))
+    return unary.sqrt(var(a, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction))
 
 
 def logsumexp(a: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) computed as m + log(sum(exp(a - m))) with m = max(a), so it never overflows."""
     axes = normalize_dims(dim, a.ndim, "logsumexp")
     shift = Tensor._wrap(a.data.max(axis=axes, keepdims=True))
-    out = ew.log(sum(ew.exp(a - shift), dim=axes, keepdim=True)) + shift
+    out = unary.log(sum(unary.exp(a - shift), dim=axes, keepdim=True)) + shift
     return out if keepdim else out.reshape(_reduced_shape(a.shape, axes or tuple(range(a.ndim))))
 
 
@@ -199,17 +200,17 @@ def prod(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if (a.data == 0).any():
         raise NotImplementedError("prod: the gradient of a product with zeros is not supported")
     signs = Tensor._wrap(xp.sign(a.data).prod(axis=axes, keepdims=keepdim))
-    return signs * ew.exp(sum(ew.log(ew.abs(a)), dim=axes, keepdim=keepdim))
+    return signs * unary.exp(sum(unary.log(unary.abs(a)), dim=axes, keepdim=keepdim))
 
 
 def norm(a: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm (sum |x|^p)^(1/p); p=2 by default. The gradient at the zero vector is 0, as PyTorch."""
     axes = normalize_dims(dim, a.ndim, "norm")
     if p == float("inf"):
-        return amax(ew.abs(a), dim=axes, keepdim=keepdim)
+        return amax(unary.abs(a), dim=axes, keepdim=keepdim)
     if p == 1:
-        return sum(ew.abs(a), dim=axes, keepdim=keepdim)
-    powered = sum(ew.pow(ew.abs(a), p), dim=axes, keepdim=keepdim)
+        return sum(unary.abs(a), dim=axes, keepdim=keepdim)
+    powered = sum(ew.pow(unary.abs(a), p), dim=axes, keepdim=keepdim)
     safe = ew.where(powered.data > 0, powered, 1.0)
     return ew.where(powered.data > 0, ew.pow(safe, 1.0 / p), 0.0)
 

@@ -1,0 +1,234 @@
+"""Unary elementwise primitives and the functions built from them.
+
+    d(exp a) = exp(a) da      d(log a) = da / a        d(sqrt a) = da / (2 sqrt a)     d|a| = sign(a) da
+    d(tanh a) = (1 - tanh²a) da                 d(sigmoid a) = sigmoid(a)(1 - sigmoid(a)) da
+    d(relu a) = [a > 0] da                      d(softplus a) = sigmoid(a) da
+
+As in elementwise.py, a backward never changes the incoming gradient in place.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from glassbox import backend, dtypes
+from glassbox.tensor import Function, Tensor
+
+from .elementwise import cast, div, maximum, minimum, pow
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = backend.module_of(a).exp(a)
+        return self.out
+
+    def backward(self, grad):
+        return grad * self.out
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return backend.module_of(a).log(a)
+
+    def backward(self, grad):
+        return grad / self.a
+
+
+class Log1p(Function):
+    def forward(self, a):
+        self.a = a
+        return backend.module_of(a).log1p(a)
+
+    def backward(self, grad):
+        return grad / (1 + self.a)
+
+
+class Softplus(Function):
+    """f(x) = ln(1 + e^(βx)) / β, and x itself where βx > threshold;  f'(x) = σ(βx) (1 past the threshold).
+
+    Computed as (max(βx, 0) + ln(1 + e^-|βx|)) / β, which never overflows. σ(βx) comes back from the output:
+    e^(βf) = 1 + e^(βx), so σ(βx) = 1 - e^(-βf), accurate for every x.
+    """
+
+    def forward(self, a, beta, threshold):
+        xp = backend.module_of(a)
+        scaled = a * beta if beta != 1 else a
+        self.linear = scaled > threshold
+        smooth = xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))
+        if beta != 1:
+            smooth = smooth / beta
+        self.out, self.beta = xp.where(self.linear, a, smooth), beta
+        return self.out
+
+    def backward(self, grad):
+        xp = backend.module_of(grad)
+        sigmoid = -xp.expm1(-self.beta * self.out)
+        return grad * xp.where(self.linear, 1, sigmoid).astype(grad.dtype, copy=False)
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        self.out = backend.module_of(a).sqrt(a)
+        return self.out
+
+    def backward(self, grad):
+        return grad / (2 * self.out)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.a = a
+        return backend.module_of(a).abs(a)
+
+    def backward(self, grad):
+        return grad * backend.module_of(grad).sign(self.a)
+
+
+class Sin(Function):
+    def forward(self, a):
+        self.a = a
+        return backend.module_of(a).sin(a)
+
+    def backward(self, grad):
+        return grad * backend.module_of(grad).cos(self.a)
+
+
+class Cos(Function):
+    def forward(self, a):
+        self.a = a
+        return backend.module_of(a).cos(a)
+
+    def backward(self, grad):
+        return -grad * backend.module_of(grad).sin(self.a)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        self.out = backend.module_of(a).tanh(a)
+        return self.out
+
+    def backward(self, grad):
+        return grad * (1 - self.out * self.out)
+
+
+class Sigmoid(Function):
+    """sigmoid(a) = 1 / (1 + e^-a). For a very negative, e^-a overflows to inf and 1 / inf = 0: the right limit."""
+
+    def forward(self, a):
+        xp = backend.module_of(a)
+        with numpy.errstate(over="ignore"):
+            out = xp.exp(-a)
+        out += 1
+        self.out = xp.reciprocal(out, out=out)
+        return self.out
+
+    def backward(self, grad):
+        return grad * (self.out * (1 - self.out))
+
+
+class Relu(Function):
+    def forward(self, a):
+        self.out = backend.module_of(a).maximum(a, 0)
+        return self.out
+
+    def backward(self, grad):
+        return grad * (self.out > 0)
+
+
+class Clamp(Function):
+    """clamp(a, lo, hi); the gradient passes where lo <= a <= hi (bounds included, as PyTorch)."""
+
+    def forward(self, a, low, high):
+        self.a, self.low, self.high = a, low, high
+        return backend.module_of(a).clip(a, low, high)
+
+    def backward(self, grad):
+        inside = True
+        if self.low is not None:
+            inside = self.a >= self.low
+        if self.high is not None:
+            inside = inside & (self.a <= self.high)
+        return grad * inside
+
+
+def _float_unary(function, name):
+    def apply(a: Tensor) -> Tensor:
+        if not isinstance(a, Tensor):
+            a = Tensor(a)
+        if a.data.dtype.kind != "f":
+            a = cast(a, dtypes.default_float)
+        return function.apply(a)
+
+    apply.__name__ = name
+    return apply
+
+
+exp = _float_unary(Exp, "exp")
+log = _float_unary(Log, "log")
+sqrt = _float_unary(Sqrt, "sqrt")
+sin = _float_unary(Sin, "sin")
+cos = _float_unary(Cos, "cos")
+tanh = _float_unary(Tanh, "tanh")
+sigmoid = _float_unary(Sigmoid, "sigmoid")
+
+
+def neg(a: Tensor) -> Tensor:
+    return Neg.apply(a)
+
+
+def abs(a: Tensor) -> Tensor:
+    return Abs.apply(a)
+
+
+def relu(a: Tensor) -> Tensor:
+    return Relu.apply(a)
+
+
+def clamp(a: Tensor, min=None, max=None) -> Tensor:
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = a
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp.apply(a, low=min, high=max)
+
+
+def sign(a: Tensor) -> Tensor:
+    return Tensor._wrap(backend.module_of(a.data).sign(a.data))
+
+
+def rsqrt(a: Tensor) -> Tensor:
+    return pow(a, -0.5)
+
+
+def square(a: Tensor) -> Tensor:
+    return pow(a, 2)
+
+
+def reciprocal(a: Tensor) -> Tensor:
+    return div(1.0, a)
+
+
+def log1p(a: Tensor) -> Tensor:
+    """log(1 + a), accurate for tiny a (where 1 + a would round away a's digits)."""
+    return _float_unary(Log1p, "log1p")(a)
+
+
+def softplus(a: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta·a)) / beta, and a itself where beta·a > threshold."""
+    if a.data.dtype.kind != "f":
+        a = cast(a, dtypes.default_float)
+    return Softplus.apply(a, beta=beta, threshold=threshold)
