@@ -23,7 +23,7 @@ composed with the score's own ops.
 
 from __future__ import annotations
 
-from glassbox.ops import elementwise, movement
+from glassbox.ops import movement, unary
 from glassbox.tensor import Tensor
 
 from .attention import masked_softmax
@@ -90,7 +90,7 @@ class BahdanauAttention(Module):
                                                     self.query_size, self.key_size)
         projected_query = movement.unsqueeze(self.query_projection(query), 2)  # (N, T, 1, H)
         projected_keys = movement.unsqueeze(self.key_projection(keys), 1)  # (N, 1, S, H)
-        hidden = elementwise.tanh(projected_query + projected_keys)  # (N, T, S, H)
+        hidden = unary.tanh(projected_query + projected_keys)  # (N, T, S, H)
         scores = movement.squeeze(self.score_vector(hidden), -1)  # (N, T, S)
         return _weigh(scores, values, mask, single_step)
 
