@@ -184,3 +184,26 @@ def test_softplus_gradient_at_zero_is_one_half():
 
 def test_log1p_is_accurate_for_tiny_inputs():
     check(lambda x: x.log1p(), inputs=[np.array([1e-10, 1e-5, 0.5, 3.0], dtype=np.float64)], dtype="float64")
+
+
+@pytest.mark.parametrize(
+    "name, layout",
+    [
+        ("contiguous", lambda x: x),
+        ("permuted, still one dense block", lambda x: x.permute(2, 0, 1)),
+        ("strided, with gaps", lambda x: x[:, ::2]),
+        ("broadcast, stride 0", lambda x: x[:1].expand(6, 4, 5)),
+    ],
+)
+def test_relu_matches_torch_on_every_layout(name, layout):
+    check(lambda x: layout(x).relu(), [(6, 4, 5)])
+
+
+def test_relu_keeps_nan_and_leaves_the_zero_buffer_untouched():
+    from glassbox.ops.unary import zero_buffer
+
+    values = np.array([[np.nan, -1.0, 2.0], [-np.inf, np.inf, -0.5]], dtype=np.float32)
+    out = gb.tensor(values).relu().numpy()
+    np.testing.assert_array_equal(out, torch.tensor(values).relu().numpy())
+    out[...] = 7  # the result is the caller's own array
+    assert not zero_buffer.like(values).any()

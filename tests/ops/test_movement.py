@@ -96,3 +96,23 @@ def test_reshape_and_permute_round_trip(shape, data):
     assert np.array_equal(x.permute(*order).permute(*inverse).numpy(), x.numpy())
     assert np.array_equal(x.reshape(-1).reshape(*shape).numpy(), x.numpy())
     assert np.array_equal(x.flatten().reshape(shape).numpy(), x.numpy())
+
+
+def test_views_without_gradient_share_memory_and_record_nothing():
+    x = gb.randn(3, 4)
+    with gb.no_grad():
+        y = gb.randn(3, 4, requires_grad=True).transpose(0, 1)
+    for view in (x.transpose(0, 1), x.reshape(-1), x.permute(1, 0), x.view(4, 3), y):
+        assert view._ctx is None and not view.requires_grad
+    assert np.shares_memory(x.transpose(-1, -2).numpy(), x.numpy())
+    assert x.transpose(1, 1) is x and x.reshape(3, 4) is x
+
+
+@pytest.mark.parametrize("dims", [(0, 1), (-1, 0), (1, -1), (2, 0)])
+def test_transpose_with_gradient_matches_torch(dims):
+    check(lambda x: x.transpose(*dims) * 2, [(2, 3, 4)])
+
+
+def test_transpose_bad_dim_names_the_range():
+    with pytest.raises(IndexError, match="transpose"):
+        gb.randn(2, 3).transpose(0, 2)

@@ -86,3 +86,42 @@ def test_mean_of_integers_raises():
 def test_torch_also_rejects_mean_of_integers():
     with pytest.raises(RuntimeError):
         torch.arange(4).mean()
+
+
+# Large contiguous float inputs take sum_array's einsum cascade (rows cut into blocks, block sums added pairwise)
+LARGE_REDUCTIONS = {
+    "sum_last": ((64, 100), lambda x: x.sum(-1)),
+    "sum_trailing_keepdim": ((4, 30, 50), lambda x: x.sum((1, 2), keepdim=True)),
+    "sum_all_blocks_and_tail": ((3, 9001), lambda x: x.sum()),
+    "sum_rows_blocks_and_tail": ((3, 9001), lambda x: x.sum(1)),
+    "sum_rows_whole_blocks": ((2, 8192), lambda x: x.sum(1)),
+    "sum_leading_axis": ((100, 64), lambda x: x.sum(0)),
+    "mean_all": ((200, 300), lambda x: x.mean()),
+    "mean_last_keepdim": ((50, 5000), lambda x: x.mean(-1, keepdim=True)),
+    "mean_middle": ((20, 30, 40), lambda x: x.mean(1)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", LARGE_REDUCTIONS)
+def test_large_reduction_matches_torch(name, dtype):
+    shape, fn = LARGE_REDUCTIONS[name]
+    check(fn, [shape], dtype=dtype)
+
+
+def test_large_sum_of_strided_input_matches_torch():
+    check(lambda x: x.t().sum(1), [(300, 200)])
+
+
+def test_sum_array_equals_numpy_to_rounding():
+    from glassbox.ops.reduce import sum_array
+
+    values = np.random.default_rng(3).standard_normal((7, 20_001)).astype(np.float32)
+    exact = values.astype(np.float64)
+    for axes, keepdims in (((1,), False), (None, False), ((0, 1), True)):
+        ours = sum_array(values, axes, keepdims)
+        assert ours.dtype == np.float32 and ours.shape == values.sum(axis=axes, keepdims=keepdims).shape
+        np.testing.assert_allclose(ours, exact.sum(axis=axes, keepdims=keepdims), rtol=1e-5, atol=2e-3)
+    special = values.copy()
+    special[0, 5], special[1, 19_000], special[2, :2] = np.inf, np.nan, (np.inf, -np.inf)
+    np.testing.assert_array_equal(sum_array(special, (1,))[:3], [np.inf, np.nan, np.nan])

@@ -26,3 +26,10 @@ def test_softmax_is_stable_for_huge_logits():
 def test_softmax_needs_dim():
     with pytest.raises(TypeError, match="dim"):
         gb.softmax(gb.ones(3))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_large_softmax_matches_torch(name, dim, dtype):
+    check(lambda x: getattr(x, name)(dim), [(40, 6000 if dim == -1 else 200)], dtype=dtype, low=-30, high=30)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from glassbox import backend
-from glassbox.tensor import Function, Tensor
+from glassbox.tensor import Function, Tensor, is_grad_enabled
 
 from .reduce import normalize_dims
 
@@ -106,8 +106,13 @@ def _shape_arguments(shape) -> tuple:
 def reshape(a: Tensor, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         shape = tuple(shape[0])
-    if -1 not in shape and math.prod(shape) == a.data.size:  # the common case, checked cheaply
-        return a if shape == a.data.shape else Reshape.apply(a, shape=shape)
+    size = a.data.size
+    if shape == (-1,) and size:  # flattening, the most common reshape
+        shape = (size,)
+    if -1 not in shape and math.prod(shape) == size:  # the common case, checked cheaply
+        if shape == a.data.shape:
+            return a
+        return _view(a, Reshape, a.data.reshape(shape), shape=shape)
     shape = _shape_arguments(shape)
     known = [n for n in shape if n != -1]
     if shape.count(-1) > 1:
@@ -157,6 +162,13 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
     return reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
 
 
+def _view(a: Tensor, function, array, **options) -> Tensor:
+    """A reshaped or permuted ``a``: with no gradient to record, only the array view is wrapped."""
+    if a.requires_grad and is_grad_enabled():
+        return function.apply(a, **options)
+    return Tensor._wrap(array)
+
+
 def permute(a: Tensor, *dims) -> Tensor:
     order = _shape_arguments(dims)
     if sorted(d % max(a.ndim, 1) for d in order) != list(range(a.ndim)):
@@ -164,10 +176,19 @@ def permute(a: Tensor, *dims) -> Tensor:
     order = tuple(d % a.ndim for d in order)
     if order == tuple(range(a.ndim)):
         return a
-    return Permute.apply(a, order=order)
+    return _view(a, Permute, a.data.transpose(order), order=order)
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    ndim = a.data.ndim
+    if type(dim0) is int and type(dim1) is int and -ndim <= dim0 < ndim and -ndim <= dim1 < ndim:
+        i, j = dim0 % ndim, dim1 % ndim  # the common case, checked cheaply
+        if i == j:
+            return a
+        order = list(range(ndim))
+        order[i], order[j] = j, i
+        order = tuple(order)
+        return _view(a, Permute, a.data.transpose(order), order=order)
     if a.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return a
     order = list(range(a.ndim))

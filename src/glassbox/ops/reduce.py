@@ -9,7 +9,10 @@
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
+
+import numpy
 
 from glassbox import backend, dtypes
 from glassbox.tensor import Function, Tensor
@@ -24,6 +27,8 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
     """``dim`` (None, an int, or a sequence) as a sorted tuple of non-negative axes; None means all."""
     if dim is None:
         return None
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, checked cheaply
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     rank = builtins.max(ndim, 1)
     out = []
@@ -38,6 +43,45 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
     return tuple(sorted(set(out)))
 
 
+EINSUM_MIN_SIZE = 4096  # below this many elements NumPy's own sum is as fast as anything else
+EINSUM_BLOCK = 1024  # run length einsum adds up in its vector lanes before the block sums are added pairwise
+
+
+def sum_array(a, axes, keepdims: bool = False):
+    """``a.sum(axis=axes, keepdims=keepdims)``, faster for the common case of a contiguous float array on the
+    CPU summed over its trailing axes (a row sum, a mean over the last dims, a full sum).
+
+    NumPy's ``sum`` adds with a pairwise scheme one element at a time; ``einsum("ij->i")`` adds with vector
+    instructions, three to four times faster here, but its error grows with the run length. So each row is
+    cut into blocks of EINSUM_BLOCK values, einsum sums the blocks, and the block sums are added pairwise:
+    a cascade whose error stays of the order of NumPy's own.
+    """
+    if not (type(a) is numpy.ndarray and a.size >= EINSUM_MIN_SIZE and a.dtype.char in "fd"
+            and a.flags.c_contiguous):
+        return a.sum(axis=axes, keepdims=keepdims)
+    ndim = a.ndim
+    first = 0 if axes is None else ndim - len(axes)
+    if axes is not None and axes != tuple(range(first, ndim)):
+        return a.sum(axis=axes, keepdims=keepdims)
+    outer = a.shape[:first]
+    rows = math.prod(outer)
+    sums = _row_sums(a.reshape(rows, a.size // rows))  # (rows,)
+    return sums.reshape(outer + (1,) * (ndim - first) if keepdims else outer)
+
+
+def _row_sums(rows):
+    """Sums of the rows of a 2-D array with contiguous rows: (rows, m) → (rows,)."""
+    count, length = rows.shape
+    if length <= 4 * EINSUM_BLOCK:
+        return numpy.einsum("ij->i", rows)
+    whole = length - length % EINSUM_BLOCK
+    blocks = numpy.einsum("ijk->ij", rows[:, :whole].reshape(count, whole // EINSUM_BLOCK, EINSUM_BLOCK))
+    sums = blocks.sum(axis=1)
+    if whole < length:
+        sums += numpy.einsum("ij->i", rows[:, whole:])
+    return sums
+
+
 def _restore_reduced(grad, shape, axes, keepdim):
     """Give a reduced gradient back its reduced axes (as size 1), ready to broadcast over ``shape``."""
     if not keepdim and axes is not None:
@@ -48,7 +92,7 @@ def _restore_reduced(grad, shape, axes, keepdim):
 class Sum(Function):
     def forward(self, a, axes, keepdim):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
-        return a.sum(axis=axes, keepdims=keepdim)
+        return sum_array(a, axes, keepdim)
 
     def backward(self, grad):
         grad = _restore_reduced(grad, self.shape, self.axes, self.keepdim)
@@ -58,7 +102,11 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, a, axes, keepdim):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
-        out = a.mean(axis=axes, keepdims=keepdim)
+        if a.size < EINSUM_MIN_SIZE:
+            out = a.mean(axis=axes, keepdims=keepdim)
+        else:
+            out = sum_array(a, axes, keepdim)
+            out = out / (a.size // out.size)  # the same division NumPy's mean does
         self.count = a.size // builtins.max(out.size, 1) if a.size else 0
         return out
 

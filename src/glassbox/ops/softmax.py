@@ -14,36 +14,48 @@ from glassbox import backend, dtypes
 from glassbox.tensor import Function, Tensor
 
 from .elementwise import cast
-from .reduce import normalize_dims
+from .reduce import normalize_dims, sum_array
+
+# Each pass below writes into an array made earlier in the same function: one fresh array per call instead
+# of four, which matters for large inputs (every new array is new memory for the CPU to fetch and clear).
 
 
 class Softmax(Function):
     def forward(self, a, axis):
         xp = backend.module_of(a)
-        e = xp.exp(a - a.max(axis=axis, keepdims=True))
-        self.out = e / e.sum(axis=axis, keepdims=True)
-        self.axis = axis
-        return self.out
+        out = xp.subtract(a, a.max(axis=axis, keepdims=True))
+        xp.exp(out, out=out)
+        out /= sum_array(out, (axis,), keepdims=True)
+        self.out, self.axis = out, axis
+        return out
 
     def backward(self, grad):
         s = self.out
-        return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
+        product = grad * s
+        dot = sum_array(product, (self.axis,), keepdims=True)  # Σ_k g_k s_k
+        product -= s * dot  # s * g - s * Σ g s = s * (g - Σ g s)
+        return product
 
 
 class LogSoftmax(Function):
     def forward(self, a, axis):
         xp = backend.module_of(a)
-        shifted = a - a.max(axis=axis, keepdims=True)
-        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        self.axis = axis
-        return self.out
+        out = xp.subtract(a, a.max(axis=axis, keepdims=True))
+        exponentials = xp.exp(out)
+        out -= xp.log(sum_array(exponentials, (axis,), keepdims=True))
+        self.out, self.axis = out, axis
+        return out
 
     def backward(self, grad):
         xp = backend.module_of(grad)
-        return grad - xp.exp(self.out) * grad.sum(axis=self.axis, keepdims=True)
+        out = xp.exp(self.out)
+        out *= sum_array(grad, (self.axis,), keepdims=True)
+        return xp.subtract(grad, out, out=out)
 
 
 def _prepare(a: Tensor, dim, dtype, op):
+    if dtype is None and type(dim) is int and a.data.dtype.kind == "f" and -a.data.ndim <= dim < a.data.ndim:
+        return a, dim % a.data.ndim  # the common case, checked cheaply
     if dim is None:
         raise TypeError(f"{op}: pass dim= explicitly (the dimension whose entries sum to one)")
     if dtype is not None:

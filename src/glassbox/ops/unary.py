@@ -135,9 +135,43 @@ class Sigmoid(Function):
         return grad * (self.out * (1 - self.out))
 
 
+class _ZeroBuffer:
+    """Read-only zeros to compare against, as a view shaped and laid out like the array at hand.
+
+    NumPy's ``maximum`` runs its vector loop when both operands are arrays with the same layout; against
+    the scalar 0 it takes a loop two to three times slower. The buffer comes from ``zeros`` (calloc) and is
+    never written, so every page of it is the kernel's one zero page: reading it costs no memory traffic.
+    """
+
+    def __init__(self):
+        self.buffers: dict = {}
+
+    def like(self, a):
+        """Zeros with ``a``'s shape and strides, or None when ``a`` is not a dense CPU array."""
+        if type(a) is not numpy.ndarray or a.size == 0:
+            return None
+        span = 0
+        for n, step in zip(a.shape, a.strides, strict=True):
+            if step < 0:
+                return None
+            span += (n - 1) * step
+        if span != (a.size - 1) * a.itemsize:  # gaps between the elements: not one dense block
+            return None
+        buffer = self.buffers.get(a.dtype)
+        if buffer is None or buffer.size < a.size:
+            buffer = numpy.zeros(max(a.size, 1 << 16), dtype=a.dtype)
+            buffer.flags.writeable = False
+            self.buffers[a.dtype] = buffer
+        return numpy.lib.stride_tricks.as_strided(buffer, a.shape, a.strides, writeable=False)
+
+
+zero_buffer = _ZeroBuffer()
+
+
 class Relu(Function):
     def forward(self, a):
-        self.out = backend.module_of(a).maximum(a, 0)
+        zeros = zero_buffer.like(a)
+        self.out = backend.module_of(a).maximum(a, 0 if zeros is None else zeros)
         return self.out
 
     def backward(self, grad):
