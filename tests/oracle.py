@@ -11,16 +11,68 @@ loads a torch module's weights into the glassbox module and compares outputs,
 input gradients, parameter gradients and state (running statistics):
 
     check_module(nn.Linear(3, 2), torch.nn.Linear(3, 2), [(4, 3)], dtype="float64")
+
+The glassbox side runs on ``DEVICE``: the CPU unless the environment variable
+``GLASSBOX_TEST_DEVICE=cuda`` asks for the GPU (CuPy). Then the glassbox inputs,
+the loss weights and a module under test (``fn`` or ``gb_module``: it goes back
+where it was afterwards) are put on the GPU, every output, gradient and state
+entry is checked to be there, and values come back to NumPy for the comparison;
+PyTorch stays on the CPU as the oracle. A test that builds other tensors for the
+computation (a mask, class weights) makes them with ``on_device``.
 """
 
 from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import os
 
 import numpy as np
 import torch
 
 import glassbox as gb
+import glassbox.nn
+from glassbox import backend
 
 TOLERANCE = {"float32": (2e-5, 1e-4), "float64": (1e-10, 1e-8)}  # (atol, rtol)
+DEVICE = backend.normalize_device(os.environ.get("GLASSBOX_TEST_DEVICE", "cpu"))
+
+
+def on_device(array, requires_grad=False):
+    """A glassbox tensor holding a copy of ``array`` on the test device."""
+    return gb.tensor(np.array(array, copy=True), requires_grad=requires_grad, device=DEVICE)
+
+
+def _check_device(value, what):
+    if isinstance(value, gb.Tensor):
+        assert value.device == DEVICE, f"{what} is on {value.device!r}, the inputs on {DEVICE!r}"
+
+
+@contextlib.contextmanager
+def _on_test_device(candidate):
+    """Inside, a glassbox module lives on DEVICE; afterwards it is back on its own device (anything else
+    passes through untouched)."""
+    if not isinstance(candidate, glassbox.nn.Module):
+        yield
+        return
+    home = next((t.device for t in itertools.chain(candidate.parameters(), candidate.buffers())), "cpu")
+    candidate.to(DEVICE)
+    try:
+        yield
+    finally:
+        candidate.to(home)
+
+
+def _module_on_test_device(check_function):
+    """Runs a check with its first argument (the function or module under test) on DEVICE."""
+
+    @functools.wraps(check_function)
+    def wrapper(fn, *args, **kwargs):
+        with _on_test_device(fn):
+            return check_function(fn, *args, **kwargs)
+
+    return wrapper
 
 
 def make_inputs(shapes, dtype="float32", seed=0, low=-2.0, high=2.0):
@@ -55,6 +107,7 @@ def _dtype_name(value) -> str:
     return str(value.dtype)
 
 
+@_module_on_test_device
 def check(
     fn,
     shapes=None,
@@ -85,13 +138,14 @@ def check(
     for i, array in enumerate(arrays):
         array = np.asarray(array)
         needs_grad = grad and array.dtype.kind == "f" and (grad_inputs is None or i in grad_inputs)
-        gb_inputs.append(gb.tensor(array.copy(), requires_grad=needs_grad))
+        gb_inputs.append(on_device(array, requires_grad=needs_grad))
         torch_inputs.append(torch.tensor(array.copy(), requires_grad=needs_grad))
 
     gb_out = _outputs(fn(*gb_inputs))
     torch_out = _outputs(torch_fn(*torch_inputs))
     assert len(gb_out) == len(torch_out), f"{len(gb_out)} outputs, PyTorch gives {len(torch_out)}"
     for k, (ours, theirs) in enumerate(zip(gb_out, torch_out, strict=True)):
+        _check_device(ours, f"output {k}")
         ours_np, theirs_np = _as_numpy(ours), _as_numpy(theirs)
         assert ours_np.shape == theirs_np.shape, f"output {k}: shape {ours_np.shape}, PyTorch {theirs_np.shape}"
         assert _dtype_name(ours) == _dtype_name(theirs), (
@@ -106,7 +160,7 @@ def check(
     for ours, theirs in zip(gb_out, torch_out, strict=True):
         if isinstance(theirs, torch.Tensor) and theirs.requires_grad:
             weight = rng.uniform(-1, 1, size=tuple(theirs.shape)).astype(_dtype_name(theirs))
-            term_gb = (ours * gb.tensor(weight)).sum()
+            term_gb = (ours * on_device(weight)).sum()
             term_torch = (theirs * torch.tensor(weight)).sum()
             gb_loss = term_gb if gb_loss is None else gb_loss + term_gb
             torch_loss = term_torch if torch_loss is None else torch_loss + term_torch
@@ -121,6 +175,7 @@ def check(
             assert ours.grad is None or not np.any(ours.grad.numpy()), f"input {i}: gradient where PyTorch has none"
             continue
         assert ours.grad is not None, f"input {i}: no gradient, PyTorch has one"
+        _check_device(ours.grad, f"gradient of input {i}")
         assert ours.grad.shape == tuple(theirs.grad.shape), f"input {i}: grad shape {ours.grad.shape}"
         assert ours.grad.dtype == np.dtype(_dtype_name(theirs.grad)), f"input {i}: grad dtype {ours.grad.dtype}"
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=atol, rtol=rtol,
@@ -128,17 +183,19 @@ def check(
     return gb_out
 
 
+@_module_on_test_device
 def finite_difference_check(fn, shapes=None, inputs=None, seed=0, low=-2.0, high=2.0, eps=1e-6, tol=1e-6):
     """Compare glassbox's backward with central differences (f(x+h) - f(x-h)) / 2h, in float64."""
     arrays = inputs if inputs is not None else make_inputs(shapes, "float64", seed, low, high)
-    tensors = [gb.tensor(a, requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
+    tensors = [on_device(a, requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
     out = _outputs(fn(*tensors))[0]
+    _check_device(out, "the output")
     weight = np.random.default_rng(seed + 1).uniform(-1, 1, size=out.shape)
-    (out * gb.tensor(weight)).sum().backward()
+    (out * on_device(weight)).sum().backward()
 
     def loss(values):
         with gb.no_grad():
-            result = _outputs(fn(*[gb.tensor(v) for v in values]))[0]
+            result = _outputs(fn(*[on_device(v) for v in values]))[0]
         return float((result.numpy() * weight).sum())
 
     for i, tensor in enumerate(tensors):
@@ -172,6 +229,7 @@ def load_torch_weights(gb_module, torch_module):
     gb_module.load_state_dict(state)
 
 
+@_module_on_test_device
 def check_module(
     gb_module,
     torch_module,
@@ -227,7 +285,7 @@ def check_module(
         for i, array in enumerate(arrays):
             array = np.asarray(array)
             needs_grad = grad and array.dtype.kind == "f" and (grad_inputs is None or i in grad_inputs)
-            gb_inputs.append(gb.tensor(array.copy(), requires_grad=needs_grad))
+            gb_inputs.append(on_device(array, requires_grad=needs_grad))
             torch_inputs.append(torch.tensor(array.copy(), requires_grad=needs_grad))
 
         gb_out = _flatten_outputs(gb_module(*gb_inputs, **forward_kwargs))
@@ -235,6 +293,7 @@ def check_module(
         where = f"step {step}: "
         assert len(gb_out) == len(torch_out), f"{where}{len(gb_out)} outputs, PyTorch gives {len(torch_out)}"
         for k, (ours, theirs) in enumerate(zip(gb_out, torch_out, strict=True)):
+            _check_device(ours, f"{where}output {k}")
             ours_np, theirs_np = _as_numpy(ours), _as_numpy(theirs)
             assert ours_np.shape == theirs_np.shape, (
                 f"{where}output {k}: shape {ours_np.shape}, PyTorch {theirs_np.shape}"
@@ -251,7 +310,7 @@ def check_module(
                 if isinstance(theirs, torch.Tensor) and theirs.requires_grad:
                     assert ours.requires_grad, f"{where}output {k} does not require grad, PyTorch's does"
                     weight = rng.uniform(-1, 1, size=tuple(theirs.shape)).astype(_dtype_name(theirs))
-                    term_gb = (ours * gb.tensor(weight)).sum()
+                    term_gb = (ours * on_device(weight)).sum()
                     term_torch = (theirs * torch.tensor(weight)).sum()
                     gb_loss = term_gb if gb_loss is None else gb_loss + term_gb
                     torch_loss = term_torch if torch_loss is None else torch_loss + term_torch
@@ -274,6 +333,7 @@ def check_module(
             assert list(gb_state) == list(torch_state), f"state_dict keys {list(gb_state)}, PyTorch {list(torch_state)}"
             for name, theirs in torch_state.items():
                 ours = gb_state[name]
+                _check_device(ours, f"{where}state_dict entry {name}")
                 assert ours.dtype == np.dtype(_dtype_name(theirs)), f"{where}{name}: dtype {ours.dtype}"
                 np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), atol=atol, rtol=rtol,
                                            err_msg=f"{where}state_dict entry {name}")
@@ -285,6 +345,7 @@ def _compare_grad(ours, theirs, what, atol, rtol):
         assert ours is None or not np.any(ours.numpy()), f"{what}: glassbox has one, PyTorch has none"
         return
     assert ours is not None, f"{what}: missing, PyTorch has one"
+    _check_device(ours, what)
     assert ours.shape == tuple(theirs.shape), f"{what}: shape {ours.shape}, PyTorch {tuple(theirs.shape)}"
     assert ours.dtype == np.dtype(_dtype_name(theirs)), f"{what}: dtype {ours.dtype}, PyTorch {theirs.dtype}"
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=atol, rtol=rtol, err_msg=what)

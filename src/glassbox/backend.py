@@ -75,13 +75,39 @@ def module_of(array):
 
 
 def to_device(array, device: str):
-    """Copy an array to ``device`` (no copy when it is already there)."""
+    """Copy an array (or anything array-like) to ``device`` (no copy when it is already there)."""
     device = normalize_device(device)
     if device_of(array) == device:
         return array
     if device == "cuda":
         return cupy_module().asarray(array)
     return array.get()
+
+
+def add_at(target, index, values) -> None:
+    """``target[index] += values`` where repeated indices add up (NumPy's ``add.at``; CuPy's ``scatter_add``)."""
+    if module_of(target) is numpy:
+        numpy.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+
+def open_grid(shape: tuple, xp) -> list:
+    """One index array per axis, each shaped to broadcast against the others (NumPy's
+    ``indices(shape, sparse=True)``, which CuPy lacks): together they address every element of ``shape``."""
+    return [xp.arange(n).reshape((1,) * axis + (n,) + (1,) * (len(shape) - axis - 1))
+            for axis, n in enumerate(shape)]
+
+
+def owns_memory_safely(array) -> bool:
+    """True when ``array`` may be written in place without changing values seen elsewhere: NumPy marks
+    broadcast views read-only; CuPy has no such flag, so a view with a zero stride over a dimension
+    longer than one (several elements sharing one memory cell) counts as unsafe."""
+    if isinstance(array, numpy.ndarray):
+        return array.flags.writeable
+    return all(step != 0 or n <= 1 for n, step in zip(array.shape, array.strides, strict=True))
 
 
 def to_numpy(array) -> numpy.ndarray:

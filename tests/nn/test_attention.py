@@ -17,7 +17,8 @@ def _sdpa_both(**options):
     mask = options.pop("attn_mask", None)
 
     def ours(q, k, v):
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else gb.tensor(mask), **options)
+        ours_mask = None if mask is None else gb.tensor(mask, device=q.device)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=ours_mask, **options)
 
     def theirs(q, k, v):
         return torch.nn.functional.scaled_dot_product_attention(
@@ -86,8 +87,9 @@ def test_query_with_every_key_masked_gets_zero_output_and_gradient_as_torch():
 def test_finite_differences_with_masks():
     allowed = np.random.default_rng(2).random((4, 6)) > 0.4
     allowed[:, 2] = True
-    finite_difference_check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=gb.tensor(allowed)),
-                            [(2, 4, 3), (2, 6, 3), (2, 6, 5)])
+    finite_difference_check(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=gb.tensor(allowed, device=q.device)),
+        [(2, 4, 3), (2, 6, 3), (2, 6, 5)])
 
 
 def test_dropout_backward_is_exact_for_a_fixed_mask():
@@ -134,7 +136,7 @@ def test_masked_softmax_formula_and_fully_masked_rows():
     np.testing.assert_allclose(weights, expected, rtol=1e-12)
     assert np.all(weights[masked] == 0)
     np.testing.assert_allclose(weights[~masked.all(-1)].sum(-1), 1.0)
-    finite_difference_check(lambda s: masked_softmax(s, gb.tensor(masked)), [(2, 3, 4)])
+    finite_difference_check(lambda s: masked_softmax(s, gb.tensor(masked, device=s.device)), [(2, 3, 4)])
 
 
 def test_masked_softmax_rejects_a_mask_that_does_not_broadcast():

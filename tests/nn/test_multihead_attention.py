@@ -27,7 +27,7 @@ class _Call:
         query = tensors[0]
         key = query if self.inputs == "qqq" else tensors[1]
         value = key if self.inputs in ("qqq", "qkk") else tensors[2]
-        masks = {name: self.library.tensor(array) if isinstance(array, np.ndarray) else array
+        masks = {name: self.library.tensor(array, device=query.device) if isinstance(array, np.ndarray) else array
                  for name, array in self.masks.items()}
         return self.attention(query, key, value, **masks, **self.options)
 

@@ -5,7 +5,7 @@ import pytest
 
 import glassbox as gb
 from glassbox import nn
-from oracle import finite_difference_check, make_inputs
+from oracle import DEVICE, finite_difference_check, make_inputs, on_device
 
 
 def _softmax_with_padding(scores, padded):
@@ -76,9 +76,9 @@ def test_matches_the_formula_and_masks_padding(make, formula, steps):
 @pytest.mark.parametrize("make, formula", MODULES)
 def test_input_gradients_by_finite_differences(make, formula):
     gb.manual_seed(1)
-    module = make().double()
+    module = make().double().to(DEVICE)
     query_size = 6 if isinstance(module, nn.LuongAttention) and module.score == "dot" else 4
-    padded = gb.tensor(_padding())
+    padded = on_device(_padding())
     finite_difference_check(lambda s, h, v: module(s, h, v, key_padding_mask=padded)[0],
                             [(3, 2, query_size), (3, 5, 6), (3, 5, 3)])
     finite_difference_check(lambda s, h: module(s, h, key_padding_mask=padded)[1], [(3, query_size), (3, 5, 6)])

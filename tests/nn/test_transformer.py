@@ -22,8 +22,9 @@ def _quiet_torch(factory, *args, **kwargs):
         return factory(*args, **kwargs)
 
 
-def _masks(library, masks):
-    return {name: library.tensor(value) if isinstance(value, np.ndarray) else value for name, value in masks.items()}
+def _masks(library, masks, device):
+    return {name: library.tensor(value, device=device) if isinstance(value, np.ndarray) else value
+            for name, value in masks.items()}
 
 
 def _wrapped(gb_module, torch_module, masks):
@@ -35,7 +36,7 @@ def _wrapped(gb_module, torch_module, masks):
             self.model = gb_module
 
         def forward(self, *inputs):
-            return self.model(*inputs, **_masks(gb, masks))
+            return self.model(*inputs, **_masks(gb, masks, inputs[0].device))
 
     class Theirs(torch.nn.Module):
         def __init__(self):
@@ -43,7 +44,7 @@ def _wrapped(gb_module, torch_module, masks):
             self.model = torch_module
 
         def forward(self, *inputs):
-            return self.model(*inputs, **_masks(torch, masks))
+            return self.model(*inputs, **_masks(torch, masks, inputs[0].device))
 
     return Ours(), Theirs()
 

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 import glassbox as gb
 from glassbox.ops import loss
-from oracle import check, finite_difference_check
+from oracle import check, finite_difference_check, on_device
 
 DTYPES = ["float32", "float64"]
 REDUCTIONS = ["mean", "sum", "none"]
@@ -206,28 +206,28 @@ def test_binary_cross_entropy_with_logits_is_stable_at_extreme_logits():
 
 # ---- finite differences: the hand-written backward of every primitive ---------------------------------
 def test_cross_entropy_finite_difference():
-    weight = gb.tensor(_uniform((4,), seed=1, low=0.5, high=2.0))
-    labels = gb.tensor(_labels((3, 2), 4, ignored=1))
+    weight = on_device(_uniform((4,), seed=1, low=0.5, high=2.0))
+    labels = on_device(_labels((3, 2), 4, ignored=1))
     finite_difference_check(lambda x: loss.cross_entropy(x, labels, weight, label_smoothing=0.2, reduction="none"),
                             [(3, 4, 2)])
     finite_difference_check(lambda x: loss.cross_entropy(x, labels, weight, label_smoothing=0.2), [(3, 4, 2)])
 
 
 def test_cross_entropy_probability_targets_finite_difference():
-    weight = gb.tensor(_uniform((4,), seed=1, low=0.5, high=2.0))
+    weight = on_device(_uniform((4,), seed=1, low=0.5, high=2.0))
     finite_difference_check(lambda x, p: loss.cross_entropy(x, p, weight, label_smoothing=0.1, reduction="none"),
                             inputs=[_uniform((3, 4)), _probabilities((3,), 4)])
 
 
 def test_binary_cross_entropy_finite_difference():
-    weight = gb.tensor(_uniform((3,), seed=2, low=0.5, high=2.0))
+    weight = on_device(_uniform((3,), seed=2, low=0.5, high=2.0))
     finite_difference_check(lambda p, y: loss.binary_cross_entropy(p, y, weight, reduction="sum"),
                             inputs=[_uniform((2, 3), low=0.05, high=0.95), _uniform((2, 3), seed=1, low=0, high=1)])
 
 
 def test_binary_cross_entropy_with_logits_finite_difference():
-    weight = gb.tensor(_uniform((2, 1), seed=2, low=0.5, high=2.0))
-    pos_weight = gb.tensor(_uniform((3,), seed=3, low=0.5, high=3.0))
+    weight = on_device(_uniform((2, 1), seed=2, low=0.5, high=2.0))
+    pos_weight = on_device(_uniform((3,), seed=3, low=0.5, high=3.0))
     finite_difference_check(
         lambda x, y: loss.binary_cross_entropy_with_logits(x, y, weight, reduction="mean", pos_weight=pos_weight),
         inputs=[_uniform((2, 3)), _uniform((2, 3), seed=1, low=0, high=1)])

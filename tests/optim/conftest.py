@@ -16,6 +16,7 @@ import torch
 
 import glassbox as gb
 import glassbox.optim
+from oracle import DEVICE, on_device
 
 SHAPES = {"W1": (3, 8), "b1": (8,), "W2": (8, 2), "b2": (2,)}
 BATCH = 16
@@ -69,7 +70,7 @@ def run_both(build, formula=None, steps=20, dtype="float64", atol=1e-10, rtol=1e
     arrays, inputs, targets = initial_arrays(dtype)
     if unused_parameter:
         arrays = arrays + [np.linspace(-1, 1, 5).astype(dtype)]
-    ours = [gb.tensor(a.copy(), requires_grad=True) for a in arrays]
+    ours = [on_device(a, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
     our_optimizer = build(ours, glassbox.optim)
     their_optimizer = FormulaOptimizer(theirs, formula) if formula is not None else build(theirs, torch.optim)
@@ -77,7 +78,8 @@ def run_both(build, formula=None, steps=20, dtype="float64", atol=1e-10, rtol=1e
         rows = slice((step % 4) * BATCH, (step % 4 + 1) * BATCH)
         for params, optimizer, lib in ((ours, our_optimizer, gb), (theirs, their_optimizer, torch)):
             optimizer.zero_grad()
-            loss = mlp_loss(params, lib.tensor(inputs[rows]), lib.tensor(targets[rows]))
+            device = {"device": DEVICE} if lib is gb else {}
+            loss = mlp_loss(params, lib.tensor(inputs[rows], **device), lib.tensor(targets[rows], **device))
             loss.backward()
             optimizer.step()
         for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
@@ -94,10 +96,11 @@ def train(params, optimizer, steps, first_step=0):
     """``steps`` steps of the MLP from mini-batch ``first_step`` on, with glassbox or torch parameters."""
     _, inputs, targets = initial_arrays(str(params[0].dtype).replace("torch.", ""))
     lib = gb if isinstance(params[0], gb.Tensor) else torch
+    device = {"device": params[0].device} if lib is gb else {}
     for step in range(first_step, first_step + steps):
         rows = slice((step % 4) * BATCH, (step % 4 + 1) * BATCH)
         optimizer.zero_grad()
-        mlp_loss(params, lib.tensor(inputs[rows]), lib.tensor(targets[rows])).backward()
+        mlp_loss(params, lib.tensor(inputs[rows], **device), lib.tensor(targets[rows], **device)).backward()
         optimizer.step()
 
 

@@ -101,7 +101,7 @@ def masked_softmax(scores: Tensor, bias=None) -> Tensor:
     """
     if bias is None:
         return MaskedSoftmax.apply(scores, bias=None)
-    bias = additive_mask(bias, scores.dtype, masked_value=True)
+    bias = additive_mask(bias, scores.dtype, masked_value=True, device=scores.device)
     try:
         broadcast = numpy.broadcast_shapes(tuple(bias.shape), tuple(scores.shape))
     except ValueError:
@@ -115,10 +115,17 @@ def masked_softmax(scores: Tensor, bias=None) -> Tensor:
 
 
 # ---- masks ---------------------------------------------------------------------------------------------
-def additive_mask(mask, dtype, masked_value: bool) -> Tensor:
+def additive_mask(mask, dtype, masked_value: bool, device: str = "cpu") -> Tensor:
     """A mask as a float tensor to add to the scores: booleans become -inf where ``mask == masked_value`` and
-    0 elsewhere; float masks are kept (so a learned one keeps its gradient), cast to ``dtype`` if need be."""
-    array = mask.data if isinstance(mask, Tensor) else backend.module_of(mask).asarray(mask)
+    0 elsewhere; float masks are kept (so a learned one keeps its gradient), cast to ``dtype`` if need be.
+    A mask given as an array or a list is put on ``device`` (the scores'); a tensor must already be there."""
+    if isinstance(mask, Tensor):
+        if mask.device != device:
+            raise RuntimeError(f"attention: the mask is on {mask.device}, the scores on {device}: create it with "
+                               f"device={device!r} or move it with .to({device!r})")
+        array = mask.data
+    else:
+        array = backend.to_device(backend.module_of(mask).asarray(mask), device)
     xp = backend.module_of(array)
     if array.dtype == bool:
         masked = array if masked_value else ~array
@@ -266,7 +273,7 @@ def _combined_mask(attn_mask, is_causal, scores_shape, dtype, device) -> Tensor 
         return Tensor._wrap(causal_bias(target_length, source_length, dtype, device))
     if attn_mask is None:
         return None
-    mask = additive_mask(attn_mask, dtype, masked_value=False)
+    mask = additive_mask(attn_mask, dtype, masked_value=False, device=device)
     try:
         broadcast = numpy.broadcast_shapes(tuple(mask.shape), tuple(scores_shape))
     except ValueError:

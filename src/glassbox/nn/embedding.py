@@ -42,7 +42,7 @@ class EmbeddingLookup(Function):
         columns = self.weight_shape[1]
         positions = (flat_indices.astype(xp.int64)[:, None] * columns + xp.arange(columns)).reshape(-1)
         grad_weight = xp.zeros(self.weight_shape[0] * columns, dtype=grad.dtype)
-        xp.add.at(grad_weight, positions, flat_grad.reshape(-1))
+        backend.add_at(grad_weight, positions, flat_grad.reshape(-1))
         grad_weight = grad_weight.reshape(self.weight_shape)
         if self.padding_idx is not None:
             grad_weight[self.padding_idx] = 0

@@ -324,7 +324,7 @@ class Module:
 
         def convert(array):
             if target_device is not None:
-                array = backend.to_device(numpy.asarray(array) if target_device == "cuda" else array, target_device)
+                array = backend.to_device(array, target_device)
             if target_dtype is not None and array.dtype.kind == "f" and array.dtype != target_dtype:
                 array = array.astype(target_dtype)
             return array

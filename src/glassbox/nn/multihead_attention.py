@@ -118,13 +118,13 @@ def multi_head_attention(query: Tensor, key: Tensor, value: Tensor, embed_dim: i
     if use_causal:  # attn_mask is only a hint here: PyTorch builds the causal mask itself
         merged = Tensor._wrap(causal_bias(target_length, source_length + extra_keys, query.dtype, query.device))
     elif attn_mask is not None:
-        attention = additive_mask(attn_mask, query.dtype, masked_value=True)
+        attention = additive_mask(attn_mask, query.dtype, masked_value=True, device=query.device)
         if extra_keys:
             attention = movement.pad(attention, (0, extra_keys))
         merged = movement.reshape(attention, (1, 1) + attention.shape if attention.ndim == 2 else
                                   (batch, heads) + attention.shape[1:])
     if key_padding_mask is not None:
-        padding = additive_mask(key_padding_mask, query.dtype, masked_value=True)
+        padding = additive_mask(key_padding_mask, query.dtype, masked_value=True, device=query.device)
         if extra_keys:
             padding = movement.pad(padding, (0, extra_keys))
         padding = movement.reshape(padding, batch, 1, 1, source_length + extra_keys)

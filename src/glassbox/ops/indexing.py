@@ -52,7 +52,7 @@ class GetItem(Function):
         if _is_basic(self.index):
             out[self.index] = grad
         else:
-            xp.add.at(out, self.index, grad)
+            backend.add_at(out, self.index, grad)
         return out
 
 
@@ -76,7 +76,7 @@ def setitem(a: Tensor, index, value) -> None:
 def _full_index(index, dim: int):
     """The tuple of index arrays that addresses, element by element, what gather(dim, index) reads."""
     xp = backend.module_of(index)
-    grids = list(xp.indices(index.shape, sparse=True))
+    grids = backend.open_grid(index.shape, xp)
     grids[dim] = index
     return tuple(grids)
 
@@ -101,7 +101,7 @@ class Gather(Function):
     def backward(self, grad):
         xp = backend.module_of(grad)
         out = xp.zeros(self.shape, dtype=grad.dtype)
-        xp.add.at(out, _full_index(self.index, self.dim), grad)
+        backend.add_at(out, _full_index(self.index, self.dim), grad)
         return out
 
 
@@ -119,7 +119,7 @@ class ScatterAdd(Function):
         self.index, self.dim, self.src_shape = index, dim, src.shape
         out = a.copy()
         used = tuple(slice(0, n) for n in index.shape)
-        backend.module_of(a).add.at(out, _full_index(index, dim), src[used])
+        backend.add_at(out, _full_index(index, dim), src[used])
         return out
 
     def backward(self, grad):

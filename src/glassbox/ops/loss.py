@@ -117,7 +117,7 @@ class CrossEntropy(Function):
             spread = (smoothing / classes) * (grad * keep)[:, None]
             grad_logits -= spread if weight is None else spread * _class_axis_view(weight, grad_logits.ndim)
         # the target class of each position: one entry each, so a fancy-indexed subtraction is exact
-        positions = list(xp.indices(safe_target.shape, sparse=True))
+        positions = backend.open_grid(safe_target.shape, xp)
         positions.insert(1, safe_target)
         grad_logits[tuple(positions)] -= (1 - smoothing) * grad * own_weight
         return grad_logits
