@@ -125,8 +125,9 @@ class Sigmoid(Function):
 
     def forward(self, a):
         xp = backend.module_of(a)
+        out = xp.negative(a)
         with numpy.errstate(over="ignore"):
-            out = xp.exp(-a)
+            xp.exp(out, out=out)
         out += 1
         self.out = xp.reciprocal(out, out=out)
         return self.out
@@ -143,13 +144,22 @@ class _ZeroBuffer:
     never written, so every page of it is the kernel's one zero page: reading it costs no memory traffic.
     """
 
+    MIN_SIZE = 1 << 14  # smaller arrays: the scalar loop costs less than making the view
+
     def __init__(self):
         self.buffers: dict = {}
 
     def like(self, a):
-        """Zeros with ``a``'s shape and strides, or None when ``a`` is not a dense CPU array."""
-        if type(a) is not numpy.ndarray or a.size == 0:
+        """Zeros with ``a``'s shape and strides, or None when ``a`` is small or not a dense CPU array."""
+        if type(a) is not numpy.ndarray or a.size < self.MIN_SIZE:
             return None
+        buffer = self.buffers.get(a.dtype)
+        if buffer is None or buffer.size < a.size:
+            buffer = numpy.zeros(a.size, dtype=a.dtype)
+            buffer.flags.writeable = False
+            self.buffers[a.dtype] = buffer
+        if a.flags.c_contiguous:
+            return buffer[: a.size].reshape(a.shape)
         span = 0
         for n, step in zip(a.shape, a.strides, strict=True):
             if step < 0:
@@ -157,11 +167,6 @@ class _ZeroBuffer:
             span += (n - 1) * step
         if span != (a.size - 1) * a.itemsize:  # gaps between the elements: not one dense block
             return None
-        buffer = self.buffers.get(a.dtype)
-        if buffer is None or buffer.size < a.size:
-            buffer = numpy.zeros(max(a.size, 1 << 16), dtype=a.dtype)
-            buffer.flags.writeable = False
-            self.buffers[a.dtype] = buffer
         return numpy.lib.stride_tricks.as_strided(buffer, a.shape, a.strides, writeable=False)
 
 
