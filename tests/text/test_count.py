@@ -1,33 +1,16 @@
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import glassbox as gb
+from english_corpus import real_corpus
 from glassbox.text.count import CountVectorizer, NotFittedError
 from glassbox.text.stopwords import stopwords
 
 sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
 scipy_sparse = pytest.importorskip("scipy.sparse")
 
-WORDNET_NOUNS = Path("/usr/share/wordnet/data.noun")
 NOTES_SENTENCES = ["He is a good boy", "She is a good girl", "Boy & girl are good"]
-
-
-def real_corpus() -> list[str]:
-    """English prose available offline: scikit-learn's dataset descriptions, one non-empty line per
-    document, and the first 1,000 WordNet noun glosses when WordNet is installed."""
-    datasets = pytest.importorskip("sklearn.datasets")
-    loaders = [datasets.load_iris, datasets.load_digits, datasets.load_wine, datasets.load_breast_cancer,
-               datasets.load_diabetes, datasets.load_linnerud]
-    documents = [line for load in loaders for line in load().DESCR.splitlines() if line.strip()]
-    if WORDNET_NOUNS.is_file():
-        with WORDNET_NOUNS.open(encoding="utf-8") as file:
-            glosses = [line.split(" | ", 1)[1].strip() for line in file if not line.startswith(" ")]
-        documents += glosses[:1000]
-    return documents
-
-
 CORPUS = real_corpus()
 TRAIN, HELD_OUT = CORPUS[::2], CORPUS[1::2]
 SKLEARN_ENGLISH = sorted(sklearn_text.ENGLISH_STOP_WORDS)
