@@ -74,6 +74,8 @@ def _check_fitted(model) -> None:
     except ImportError as error:
         raise ImportError("glassbox.compile needs scikit-learn: pip install 'glassbox[compile]'") from error
     find_converter(model)  # an unsupported model is reported as such, before any other complaint
+    if not hasattr(model, "fit"):
+        return  # a lightgbm.Booster or xgboost.Booster is no estimator: it only exists trained
     try:
         check_is_fitted(model)
     except NotFittedError as error:

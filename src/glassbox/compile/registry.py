@@ -1,10 +1,16 @@
-"""The operator registry: which scikit-learn estimator each converter compiles.
+"""The operator registry: which estimator each converter compiles.
 
     @register("RandomForestClassifier", "ExtraTreesClassifier", family="trees")
     def convert_forest_classifier(model, options): ...
 
-Converters are found by the estimator's class name and module (``sklearn.…``),
-so registering one never imports scikit-learn. The table of supported operators
+    @register("LGBMClassifier", "Booster", family="trees", library="lightgbm")
+    def convert_lightgbm(model, options): ...
+
+Converters are found by the estimator's class name and the package its module
+belongs to (``sklearn.…``, ``lightgbm.…``, ``xgboost.…``), so registering one
+never imports that package. Estimators of other packages than scikit-learn are
+known by their qualified name (``lightgbm.Booster``, ``xgboost.Booster``): two
+packages may use one class name. The table of supported operators
 in ``src/glassbox/compile/README.md`` is rendered from this registry by
 ``operator_table()``, and a test keeps the two equal.
 """
@@ -20,23 +26,34 @@ class UnsupportedModelError(TypeError):
 
 @dataclass(frozen=True)
 class Converter:
-    name: str  # the scikit-learn class name
+    name: str  # the class name
     family: str  # the group it is listed under
     function: object
     notes: str = ""
+    library: str = "sklearn"  # the package whose modules define the class
+
+    @property
+    def key(self) -> str:
+        """How the registry and the README name it: ``Pipeline``, ``lightgbm.Booster``."""
+        return qualified_name(self.library, self.name)
 
 
 CONVERTERS: dict[str, Converter] = {}
 
 
-def register(*names: str, family: str, notes: str = ""):
-    """Decorator: ``function(model, options) -> Operator`` compiles the estimators named ``names``."""
+def qualified_name(library: str, name: str) -> str:
+    return name if library == "sklearn" else f"{library}.{name}"
+
+
+def register(*names: str, family: str, notes: str = "", library: str = "sklearn"):
+    """Decorator: ``function(model, options) -> Operator`` compiles the classes ``names`` of ``library``."""
 
     def decorate(function):
         for name in names:
-            if name in CONVERTERS:
-                raise ValueError(f"glassbox.compile: two converters registered for {name}")
-            CONVERTERS[name] = Converter(name, family, function, notes)
+            converter = Converter(name, family, function, notes, library)
+            if converter.key in CONVERTERS:
+                raise ValueError(f"glassbox.compile: two converters registered for {converter.key}")
+            CONVERTERS[converter.key] = converter
         return function
 
     return decorate
@@ -57,7 +74,7 @@ def load_converters() -> None:
         pipeline,
         preprocessing,
     )
-    from glassbox.compile.trees import ensembles, isolation_forest  # noqa: F401
+    from glassbox.compile.trees import ensembles, isolation_forest, lightgbm, xgboost  # noqa: F401
 
 
 def supported_names() -> list[str]:
@@ -70,11 +87,12 @@ def find_converter(model) -> Converter:
     load_converters()
     name = type(model).__name__
     module = type(model).__module__ or ""
-    if name in CONVERTERS and module.startswith("sklearn."):
-        return CONVERTERS[name]
+    key = qualified_name(module.partition(".")[0], name)
+    if key in CONVERTERS:
+        return CONVERTERS[key]
     raise UnsupportedModelError(
-        f"glassbox.compile: cannot compile {module}.{name}: no converter for it. Supported scikit-learn "
-        f"estimators: {', '.join(supported_names())}"
+        f"glassbox.compile: cannot compile {module}.{name}: no converter for it. Supported estimators: "
+        f"{', '.join(supported_names())}"
     )
 
 
@@ -89,8 +107,8 @@ def unsupported_option(model, option: str, value, supported) -> UnsupportedModel
 def operator_table() -> str:
     """The markdown table of supported estimators, grouped by family (what the README shows)."""
     load_converters()
-    lines = ["| family | scikit-learn estimator | notes |", "|---|---|---|"]
-    for converter in sorted(CONVERTERS.values(), key=lambda item: (item.family, item.name)):
-        lines.append(f"| {converter.family} | `{converter.name}` | {converter.notes} |")
+    lines = ["| family | estimator | notes |", "|---|---|---|"]
+    for converter in sorted(CONVERTERS.values(), key=lambda item: (item.family, item.library != "sklearn", item.key)):
+        lines.append(f"| {converter.family} | `{converter.key}` | {converter.notes} |")
     return "\n".join(lines) + "\n"
 
