@@ -200,6 +200,20 @@ def test_unsupported_models_and_inputs(synthetic):
         gbc.convert(model)
 
 
+def test_early_stopping_and_dataframes(synthetic, same_as_sklearn):
+    """predict uses the trees up to the best iteration; DataFrame columns are matched by name."""
+    pandas = pytest.importorskip("pandas")
+    X, y = synthetic["multiclass"]
+    frame = pandas.DataFrame(with_nans(X, seed=9), columns=[f"f{index}" for index in range(X.shape[1])])
+    model = lightgbm.LGBMClassifier(n_estimators=60, learning_rate=0.5, num_leaves=8, **QUIET)
+    model.fit(frame[:200], y[:200], eval_X=(frame[200:300],), eval_y=(y[200:300],),
+              callbacks=[lightgbm.early_stopping(2, verbose=False)])
+    assert 0 < model.best_iteration_ < 60
+    compiled = gbc.convert(model)
+    same_as_sklearn(model, compiled, frame[300:])
+    np.testing.assert_array_equal(compiled.predict(frame[frame.columns[::-1]]), model.predict(frame))
+
+
 def test_pandas_categorical_columns_are_refused():
     pandas = pytest.importorskip("pandas")
     frame = pandas.DataFrame({"code": pandas.Categorical(np.arange(200) % 5), "value": np.linspace(-1, 1, 200)})

@@ -194,6 +194,16 @@ def test_unsupported_models_and_inputs(synthetic):
         compiled.predict(X[:, :11])
 
 
+def test_dataframe_with_feature_names(synthetic):
+    pandas = pytest.importorskip("pandas")
+    X, y = synthetic["binary"]
+    frame = pandas.DataFrame(with_nans(X, seed=6), columns=[f"f{index}" for index in range(X.shape[1])])
+    model = xgboost.XGBClassifier(n_estimators=5, max_depth=3, **QUIET).fit(frame, y)
+    compiled = gbc.convert(model)
+    np.testing.assert_array_equal(compiled.predict(frame[frame.columns[::-1]]), model.predict(frame))
+    np.testing.assert_allclose(compiled.predict_proba(frame), model.predict_proba(frame), rtol=1e-6, atol=1e-6)
+
+
 def test_pandas_categorical_columns_are_refused():
     pandas = pytest.importorskip("pandas")
     frame = pandas.DataFrame({"code": pandas.Categorical(np.arange(200) % 5), "value": np.linspace(-1, 1, 200)})

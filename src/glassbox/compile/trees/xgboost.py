@@ -139,7 +139,8 @@ def _base_margin(booster, n_features: int) -> numpy.ndarray:
         tree["split_conditions"] = [0.0 if child < 0 else condition for child, condition in
                                     zip(tree["left_children"], tree["split_conditions"], strict=True)]
     copy = xgboost.Booster(model_file=bytearray(json.dumps(zeroed), "utf-8"))
-    margin = copy.predict(xgboost.DMatrix(numpy.zeros((1, n_features), numpy.float32)), output_margin=True)
+    row = xgboost.DMatrix(numpy.zeros((1, n_features), numpy.float32))
+    margin = copy.predict(row, output_margin=True, validate_features=False)  # the row has no feature names
     return numpy.asarray(margin, numpy.float32).reshape(1, -1)
 
 
