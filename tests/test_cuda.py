@@ -58,7 +58,7 @@ def test_random_draws_on_the_gpu_repeat_from_the_same_seed():
 @needs_gpu
 def test_a_cpu_tensor_meeting_gpu_inputs_is_a_clear_error_and_plain_arrays_follow_the_input():
     scores = gb.randn(2, 3, 4, device="cuda")
-    allowed = np.tril(np.ones((3, 4), dtype=bool))
+    allowed = np.tril(np.ones((3, 3), dtype=bool))  # (L, S) for the self-attention of (2, 3, 4)
     with pytest.raises(RuntimeError, match="the mask is on cpu, the scores on cuda"):
         F.scaled_dot_product_attention(scores, scores, scores, attn_mask=gb.tensor(allowed))
     out = F.scaled_dot_product_attention(scores, scores, scores, attn_mask=allowed)  # a NumPy mask moves along

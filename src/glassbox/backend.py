@@ -85,9 +85,11 @@ def to_device(array, device: str):
 
 
 def add_at(target, index, values) -> None:
-    """``target[index] += values`` where repeated indices add up (NumPy's ``add.at``; CuPy's ``scatter_add``)."""
-    if module_of(target) is numpy:
-        numpy.add.at(target, index, values)
+    """``target[index] += values`` where repeated indices add up: ``add.at`` (CuPy has it from version 13 on;
+    before that, ``cupyx.scatter_add`` does the same)."""
+    add = module_of(target).add
+    if hasattr(add, "at"):
+        add.at(target, index, values)
     else:
         import cupyx
 

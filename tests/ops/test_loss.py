@@ -183,7 +183,7 @@ def test_binary_cross_entropy_with_logits_matches_torch(dtype, reduction, weight
 
     def run(library, function):
         def apply(x, y):
-            as_tensor = (lambda a: None if a is None else library.tensor(a))
+            as_tensor = (lambda a: None if a is None else library.tensor(a, device=x.device))
             return function(x, y, as_tensor(weight), reduction=reduction, pos_weight=as_tensor(pos_weight))
 
         return apply
