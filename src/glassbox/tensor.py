@@ -421,7 +421,7 @@ def _run_backward(root: Tensor, seed, retain_graph: bool) -> None:
             continue
         ctx = node._ctx
         if ctx is None or node._retains_grad:
-            if id(grad) in handed_out or not grad.flags.writeable:
+            if id(grad) in handed_out or not backend.owns_memory_safely(grad):
                 grad = grad.copy()
             handed_out.add(id(grad))
             if node.grad is None:
