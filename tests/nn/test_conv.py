@@ -107,6 +107,32 @@ def test_larger_layers_match_torch_in_float32():
                  atol=1e-4, rtol=1e-4)
 
 
+WINOGRAD_CASES = [
+    # 3×3, stride 1, many channels: the Winograd primitive; input shapes with odd and even sides
+    (dict(in_channels=64, out_channels=64, kernel_size=3, padding=1), (2, 64, 6, 5)),
+    (dict(in_channels=64, out_channels=96, kernel_size=3, padding="same", bias=False), (1, 64, 5, 8)),
+    (dict(in_channels=128, out_channels=128, kernel_size=3, groups=2), (2, 128, 7, 6)),  # no padding, groups
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("arguments, shape", WINOGRAD_CASES, ids=str)
+def test_winograd_layers_match_torch(arguments, shape, dtype):
+    layer = nn.Conv2d(**arguments)
+    assert type(layer(gb.randn(*shape)).grad_fn).__name__ == "WinogradConvolution"
+    check_module(layer, torch.nn.Conv2d(**arguments), [shape], dtype=dtype, low=-1, high=1, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("arguments", [dict(stride=2), dict(dilation=2), dict(kernel_size=5), dict(in_channels=8)],
+                         ids=str)
+def test_convolutions_winograd_cannot_do_take_im2col(arguments):
+    """Stride 2, dilation 2, a 5×5 kernel or few channels: the general primitive, still equal to PyTorch."""
+    arguments = dict(dict(in_channels=64, out_channels=64, kernel_size=3, padding=2), **arguments)
+    layer = nn.Conv2d(**arguments)
+    assert type(layer(gb.randn(1, arguments["in_channels"], 9, 8)).grad_fn).__name__ == "Convolution"
+    check_module(layer, torch.nn.Conv2d(**arguments), [(2, arguments["in_channels"], 9, 8)], dtype="float64")
+
+
 def test_conv_output_size_formula():
     assert conv_output_size(28, 3, 1, 1) == 28
     assert conv_output_size(28, 5, 0, 1) == 24

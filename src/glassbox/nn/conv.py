@@ -9,8 +9,9 @@ input of size n gives
 
 (``conv_output_size``). ``padding="same"`` keeps n when s = 1 by padding d·(f − 1)
 in total, the extra one after when it is odd (as PyTorch); ``"valid"`` is p = 0.
-The arithmetic is one primitive in ``glassbox.ops.conv`` (im2col + one matrix
-product); this file checks arguments, names the layer in every error, and
+The arithmetic is one primitive: ``glassbox.ops.conv`` (im2col + one matrix
+product) or, for 3×3 stride-1 convolutions over many channels, ``glassbox.ops.winograd``
+(F(2×2, 3×3), 2.25× fewer multiplications); this file checks arguments, names the layer in every error, and
 holds the weights in PyTorch's layout:
 
     Conv:           weight (out_channels, in_channels / groups, *kernel_size)
@@ -25,6 +26,7 @@ import numpy
 
 from glassbox import creation, dtypes
 from glassbox.ops.conv import Convolution, TransposedConvolution, conv_output_size, transposed_output_size
+from glassbox.ops.winograd import WinogradConvolution, winograd_fits
 from glassbox.tensor import Tensor
 
 from . import init
@@ -135,8 +137,11 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims: i
         input, weight = input.reshape(*input.shape[:2], 1, -1), weight.reshape(*weight.shape[:2], 1, -1)
         stride, dilation, pads = (1, *stride), (1, *dilation), ((0, 0), *pads)
     arguments = (input, weight) if bias is None else (input, weight, bias)
-    output = Convolution.apply(*arguments, stride=stride, padding=pads[0] + pads[1], dilation=dilation,
-                               groups=groups)
+    if winograd_fits(tuple(weight.shape), groups, stride, dilation):
+        output = WinogradConvolution.apply(*arguments, padding=pads[0] + pads[1], groups=groups)
+    else:
+        output = Convolution.apply(*arguments, stride=stride, padding=pads[0] + pads[1], dilation=dilation,
+                                   groups=groups)
     if dims == 1:
         output = output.reshape(*output.shape[:2], -1)
     return output.reshape(*output.shape[1:]) if unbatched else output
