@@ -6,7 +6,7 @@ predicting 100,000 other rows. For each: conversion time, predict_proba time of
 glassbox / scikit-learn and glassbox / Hummingbird (targets <= 0.5 and <= 1.0),
 and a check that glassbox's labels and probabilities are scikit-learn's.
 
-    python bench/compile.py [--threads 1] [--markdown]
+    python bench/compile.py [--threads 1] [--markdown] [--no-hummingbird]
     python bench/compile.py --strategies      # the auto strategy's choice against the fastest on a grid
 
 Fitting the forest takes minutes, so the fitted models are cached (with joblib,
@@ -77,7 +77,7 @@ def timed(function):
     return time.perf_counter() - start, result
 
 
-def bench_model(name, model, X_test, threads):
+def bench_model(name, model, X_test, threads, hummingbird: bool = True):
     """Rows against scikit-learn, against Hummingbird, and the conversion times, for one model."""
     import glassbox.compile as gbc
 
@@ -90,6 +90,8 @@ def bench_model(name, model, X_test, threads):
     ours, sklearn_time = compare(lambda: compiled.predict_proba(X_test), lambda: model.predict_proba(X_test),
                                  rounds=3, min_seconds=0.0)
     sklearn_row = (f"{name} predict_proba", ours, sklearn_time, "<= 0.5")
+    if not hummingbird:
+        return sklearn_row, None, None
     hummingbird_time, hummingbird = timed(lambda: hummingbird_convert(model))
     if hummingbird is None:
         return sklearn_row, None, None
@@ -99,14 +101,16 @@ def bench_model(name, model, X_test, threads):
             (f"{name} conversion", convert_time, hummingbird_time))
 
 
-def run(threads: int, markdown: bool) -> None:
+def run(threads: int, markdown: bool, hummingbird: bool = True) -> None:
     limit_threads(threads)
     X, y, X_test = data()
     print(machine_description(threads))
-    rows = [bench_model(name, model, X_test, threads) for name, model in models(X, y).items()]
+    rows = [bench_model(name, model, X_test, threads, hummingbird) for name, model in models(X, y).items()]
     print()
     print_table([row[0] for row in rows], "scikit-learn", markdown)
     print()
+    if not hummingbird:
+        return
     if rows[0][1] is None:
         print("hummingbird-ml is not installed: pip install hummingbird-ml torch==2.13.0")
         return
@@ -152,11 +156,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--strategies", action="store_true", help="time every strategy on a grid instead")
+    parser.add_argument("--no-hummingbird", dest="hummingbird", action="store_false",
+                        help="skip the (slow) hummingbird rows: scikit-learn ratios and conversion times only")
     args = parser.parse_args()
     if args.strategies:
         strategy_grid(args.threads)
     else:
-        run(args.threads, args.markdown)
+        run(args.threads, args.markdown, args.hummingbird)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,15 @@ node's number there is ``tree · 2^l + position``; its children at level
 No child table is read, which saves one lookup per level against
 TreeTraversal, at the price of ``trees · 2^D`` stored nodes: fine for the
 depths (up to about 12) where it is chosen.
+
+Two more savings, both exact. The first levels have few nodes per tree (1, 2,
+4): every node there is compared with whole rows of ``Z`` and each sample's own
+decision is picked from those with boolean operations, no per-sample lookup
+(trees of depth <= 3 are evaluated this way throughout, the first two levels of
+deeper ones). Past them, on float32 features, a node's column and threshold are
+packed in one int64 and compared with integer keys of the samples (see
+``structure.order_keys``): one lookup instead of two. All working arrays of a
+chunk are allocated once and reused by every block of trees.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ from glassbox.compile.operator import Operator
 from glassbox.compile.trees.structure import LOW_HALF, ScaledColumns, add_in_order, order_keys, tree_blocks
 
 MAX_PADDED_NODES = 1 << 26  # trees · 2^depth beyond this would take gigabytes: use TreeTraversal
+DENSE_LEVELS = 3  # trees this shallow are compared row by row all the way down (no per-sample lookups, no keys)
+SHARED_DENSE_LEVELS = 2  # deeper trees: only the first two levels (1 and 2 nodes per tree) are
 
 
 class PerfectTrees(Operator):
@@ -32,7 +43,6 @@ class PerfectTrees(Operator):
 
     fields = ("level_columns", "level_thresholds", "leaf_values")
     strategy = "perfect_tree_traversal"
-    pack_thresholds = True  # one gather for column and float32 threshold (False: two gathers)
 
     def __init__(self, level_columns, level_thresholds, leaf_values):
         self.level_columns = list(level_columns)  # per level: (trees · 2^l,) int64
@@ -82,49 +92,138 @@ class PerfectTrees(Operator):
         """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree."""
         xp = backend.module_of(Z)
         samples = Z.shape[1]
-        flat = Z.reshape(-1)
-        rows = xp.arange(samples, dtype=xp.int64)[None, :]
-        packed = self.pack_thresholds and flat.dtype == numpy.float32 and Z.size < 1 << 31
-        tables = self._scaled.get(self.level_columns, samples, self.level_thresholds if packed else None)
-        if packed:
-            flat = order_keys(flat).astype(xp.int64) << 32  # the samples' keys, comparable with the packed nodes
-        count = self.leaf_values.shape[0] >> len(self.level_columns)
-        dense = min(2, len(tables))
-        for start, stop in tree_blocks(count, samples):
-            number = self._first_levels(Z, start, stop, dense)  # (trees, n)
-            for table, thresholds in zip(tables[dense:], self.level_thresholds[dense:], strict=True):
-                if packed:  # key(z) << 32 > key(t) << 32 | column · n  ⇔  z > t
-                    node = table.take(number)
-                    index = node & LOW_HALF
-                    index += rows
-                    goes_right = flat.take(index) > node
-                else:
-                    index = table.take(number)
-                    index += rows
-                    goes_right = flat.take(index) > thresholds.take(number)
-                number <<= 1
-                number += goes_right
-            add_in_order(total, self.leaf_values.take(number, axis=0))  # (trees, n, outputs)
+        depth = len(self.level_columns)
+        dense = depth if depth <= DENSE_LEVELS else SHARED_DENSE_LEVELS
+        count = self.leaf_values.shape[0] >> depth
+        blocks = tree_blocks(count, samples)
+        work = _Workspace(xp, blocks[0][1] - blocks[0][0], samples, dense, Z.dtype, self.leaf_values)
+        lookups = self._lookups(Z) if depth > dense else None
+        for start, stop in blocks:
+            trees = stop - start
+            number = self._dense_levels(Z, start, stop, dense, work)  # (trees, n), counted from tree ``start``
+            for level in range(dense, depth):
+                self._lookup_level(lookups, level, start, stop, number, work)
+            leaves = work.leaves[:trees]
+            _take(xp, self.leaf_values[start << depth : stop << depth], number, leaves, axis=0)
+            add_in_order(total, leaves)  # (trees, n, outputs)
 
-    def _first_levels(self, Z, start: int, stop: int, levels: int):
-        """Node numbers after the first ``levels`` (at most 2) levels of trees ``start … stop-1``.
+    def _lookups(self, Z):
+        """(node tables per level, the flat samples they index, packed?) for the levels past the dense ones.
 
-        Levels 0 and 1 have one and two nodes per tree: comparing whole rows of ``Z`` with each node's
-        threshold and picking the right one is cheaper than looking up every sample's node.
+        On float32 features each node is one int64 ``key(threshold) << 32 | column · n`` and the samples
+        are ``key(z) << 32``: one gather and one integer comparison per node. Otherwise the column
+        starts and the thresholds are two tables.
         """
         xp = backend.module_of(Z)
-        trees = xp.arange(start, stop, dtype=xp.int64)[:, None]
+        samples = Z.shape[1]
+        flat = Z.reshape(-1)
+        packed = flat.dtype == numpy.float32 and Z.size < 1 << 31
+        tables = self._scaled.get(self.level_columns, samples, self.level_thresholds if packed else None)
+        if packed:
+            flat = order_keys(flat).astype(xp.int64) << 32
+        return tables, flat, packed
+
+    def _dense_levels(self, Z, start: int, stop: int, levels: int, work):
+        """Node numbers ``tree · 2^levels + position`` after the first ``levels`` levels of trees ``start … stop-1``.
+
+        Level ``l`` has ``2^l`` nodes per tree: all of them are compared with whole rows of ``Z`` (copied
+        rows, no per-sample lookups), and each sample's own node is then picked by the decisions taken
+        above it, on booleans: ``pick(even, odd, d) = even ^ ((even ^ odd) & d)``, latest decision first.
+        """
+        xp = backend.module_of(Z)
+        trees, samples = stop - start, Z.shape[1]
+        number = work.number[:trees]
         if levels == 0:
-            return xp.repeat(trees, Z.shape[1], axis=1)
-        root = Z.take(self.level_columns[0][start:stop], axis=0) > self.level_thresholds[0][start:stop, None]
-        if levels == 1:
-            return (trees << 1) + root
-        columns = self.level_columns[1][2 * start : 2 * stop]
-        second = Z.take(columns, axis=0) > self.level_thresholds[1][2 * start : 2 * stop, None]  # (2·trees, n)
-        second = xp.where(root, second[1::2], second[0::2])
-        number = (trees << 2) + (root.astype(xp.int64) << 1)
-        number += second
+            number[...] = xp.arange(trees, dtype=number.dtype)[:, None]
+            return number
+        decisions = []  # per level: (trees, n) bool, True = went right
+        for level in range(levels):
+            width = trees << level
+            rows = work.rows[:width]
+            _take(xp, Z, self.level_columns[level][start << level : stop << level], rows, axis=0)
+            compared = work.compared[level][:width]
+            xp.greater(rows, self.level_thresholds[level][start << level : stop << level, None], out=compared)
+            candidates = compared.reshape(trees, 1 << level, samples)  # (trees, nodes of the level, n)
+            for decision in reversed(decisions):
+                even, odd = candidates[:, 0::2], candidates[:, 1::2]
+                scratch = work.scratch[: even.shape[0] * even.shape[1]].reshape(even.shape)
+                xp.bitwise_xor(even, odd, out=scratch)
+                xp.bitwise_and(scratch, decision[:, None, :], out=scratch)
+                xp.bitwise_xor(scratch, even, out=even)  # the chosen node's decision, kept in the even slot
+                candidates = even
+            decisions.append(candidates[:, 0])
+        code = work.code[:trees]  # Σ decision_l · 2^(levels - 1 - l), small: int8
+        code[...] = decisions[0].view(xp.int8)
+        for decision in decisions[1:]:
+            xp.add(code, code, out=code)
+            xp.add(code, decision.view(xp.int8), out=code)
+        xp.add(work.tree_starts[:trees], code, out=number)
         return number
+
+    def _lookup_level(self, lookups, level: int, start: int, stop: int, number, work) -> None:
+        """``number ← 2·number + [z[column[number]] > threshold[number]]`` for one level of trees ``start … stop-1``."""
+        xp = backend.module_of(number)
+        tables, flat, packed = lookups
+        trees = stop - start
+        node, index, goes_right = work.node[:trees], work.index[:trees], work.goes_right[:trees]
+        table = tables[level][start << level : stop << level]
+        _take(xp, table, number, node)
+        if packed:  # key(z) << 32 > key(t) << 32 | column · n  ⇔  z > t
+            xp.bitwise_and(node, LOW_HALF, out=index)
+            xp.add(index, work.samples, out=index)
+            value = work.value[:trees]
+            _take(xp, flat, index, value)
+            xp.greater(value, node, out=goes_right)
+        else:
+            xp.add(node, work.samples, out=index)
+            value = work.float_value(flat.dtype)[:trees]
+            _take(xp, flat, index, value)
+            threshold = work.float_threshold(flat.dtype)[:trees]
+            _take(xp, self.level_thresholds[level][start << level : stop << level], number, threshold)
+            xp.greater(value, threshold, out=goes_right)
+        xp.left_shift(number, 1, out=number)
+        xp.add(number, goes_right, out=number)
 
     def working_bytes_per_row(self) -> int:
         return 64 + 8 * self.leaf_values.shape[1]  # the trees are taken in blocks; this is per row
+
+
+def _take(xp, array, index, out, axis=None):
+    """``array.take(index, axis)`` into ``out``. The indices are in range by construction: NumPy's 'clip'
+    mode skips the copy that its default mode makes of ``out`` (to leave it untouched on an error)."""
+    if xp is numpy:
+        return numpy.take(array, index, axis=axis, out=out, mode="clip")
+    return xp.take(array, index, axis=axis, out=out)
+
+
+class _Workspace:
+    """The (trees, n) arrays of one chunk, allocated once and reused by every block of trees."""
+
+    def __init__(self, xp, trees: int, samples: int, dense: int, dtype, leaf_values):
+        self.xp = xp
+        shape = (trees, samples)
+        self.number = xp.empty(shape, dtype=xp.int64)
+        self.node = xp.empty(shape, dtype=xp.int64)
+        self.index = xp.empty(shape, dtype=xp.int64)
+        self.value = xp.empty(shape, dtype=xp.int64)
+        self.goes_right = xp.empty(shape, dtype=bool)
+        self.samples = xp.arange(samples, dtype=xp.int64)[None, :]
+        widest = trees << max(dense - 1, 0)
+        self.rows = xp.empty((widest, samples), dtype=dtype)
+        self.compared = [xp.empty((trees << level, samples), dtype=bool) for level in range(dense)]
+        self.scratch = xp.empty((max(widest // 2, 1), samples), dtype=bool)
+        self.code = xp.empty(shape, dtype=xp.int8)
+        self.tree_starts = (xp.arange(trees, dtype=xp.int64) << dense)[:, None]
+        self.leaves = xp.empty((trees, samples, leaf_values.shape[1]), dtype=leaf_values.dtype)
+        self._floats = {}
+
+    def float_value(self, dtype):
+        return self._float("value", dtype)
+
+    def float_threshold(self, dtype):
+        return self._float("threshold", dtype)
+
+    def _float(self, name, dtype):
+        if (name, dtype) not in self._floats:
+            self._floats[name, dtype] = self.xp.empty(self.number.shape, dtype=dtype)
+        return self._floats[name, dtype]

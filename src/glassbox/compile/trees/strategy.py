@@ -4,10 +4,14 @@ Estimated nanoseconds per input row, for ``T`` trees of depth ``D`` with ``N``
 internal nodes and ``L`` leaves per tree (padded), ``F`` features and batches of ``B`` rows:
 
     gemm                    T · (N · compare + N · L · multiply_add + L · compare) + calls_gemm · call / B
-    perfect_tree_traversal  T · (min(D, 2) · dense + max(D - 2, 0) · lookup_perfect) · cache(T · 2^D)
-                            + 2F · key                                            + calls_level · D · call / B
+    perfect_tree_traversal  T · (Σ_{l < R} (2^l · row_compare + (2^l - 1) · pick) + number
+                                 + (D - R) · lookup_perfect) · cache(T · 2^D)
+                            + 2F · key (when D > R)                               + calls_level · D · call / B
     tree_traversal          T · D · lookup_traversal · cache(T · nodes)            + calls_level · D · call / B
 
+where ``R`` is the number of levels perfect_tree_traversal compares row by row (all
+``D`` for trees of depth <= 3, else 2): each of their ``2^l`` nodes per tree is
+compared with a whole row of ``Z``, and the sample's own decision picked out.
 A lookup is a gather from ``Z`` (``F · B`` values, slower once they leave the
 cache) plus the table reads; ``cache(·)`` grows the lookup cost once the node
 tables no longer fit in the processor's cache. The constants were measured with
@@ -20,7 +24,12 @@ padding would need more than ``MAX_PADDED_NODES`` leaves.
 from __future__ import annotations
 
 from glassbox.compile.trees.gemm import GEMMTrees
-from glassbox.compile.trees.perfect_tree_traversal import MAX_PADDED_NODES, PerfectTrees
+from glassbox.compile.trees.perfect_tree_traversal import (
+    DENSE_LEVELS,
+    MAX_PADDED_NODES,
+    SHARED_DENSE_LEVELS,
+    PerfectTrees,
+)
 from glassbox.compile.trees.structure import prepare
 from glassbox.compile.trees.tree_traversal import TraversalTrees
 
@@ -30,13 +39,16 @@ CALL_NANOSECONDS = 4000.0  # fixed cost of one array operation, whatever its siz
 COMPARE_NANOSECONDS = 1.2  # gather one node's feature value and compare it (GEMM's first step)
 MULTIPLY_ADD_NANOSECONDS = 0.08  # one float32 multiply-add in a batched product
 LOOKUP_PERFECT_NANOSECONDS = 5.5  # one level of one tree for one row: 2 gathers, 5 arithmetic passes
-DENSE_NANOSECONDS = 1.5  # one of the first two levels, compared row by row without lookups
+ROW_COMPARE_NANOSECONDS = 0.6  # one node of a row-by-row level against one sample: a row copy and a comparison
+PICK_NANOSECONDS = 0.35  # choosing between two decisions of a row-by-row level (3 boolean passes)
+NUMBER_NANOSECONDS = 1.2  # turning the row-by-row decisions into node numbers
 KEY_NANOSECONDS = 1.5  # turning one value of Z into its integer key
-LOOKUP_TRAVERSAL_NANOSECONDS = 7.5  # the same with the child table read as well
+LOOKUP_TRAVERSAL_NANOSECONDS = 6.0  # the same with the child table read as well (4-byte thresholds)
 CACHE_BYTES = 4 << 20  # node tables larger than this are read from main memory
 Z_CACHE_BYTES = 1 << 20
 CALLS_GEMM = 10
 CALLS_PER_LEVEL = 7
+CALLS_PERFECT_EXTRA = 12  # the row-by-row levels and the keys: array operations whatever the batch
 
 
 def _cache_factor(table_bytes: float) -> float:
@@ -59,10 +71,14 @@ def estimated_costs(depth: int, trees: int, features: int, batch: int, nodes: in
         + CALLS_PER_LEVEL * max(depth, 1) * CALL_NANOSECONDS / batch,
     }
     if trees << depth <= MAX_PADDED_NODES:
-        levels = min(depth, 2) * DENSE_NANOSECONDS + max(depth - 2, 0) * LOOKUP_PERFECT_NANOSECONDS
+        row_by_row = depth if depth <= DENSE_LEVELS else SHARED_DENSE_LEVELS
+        levels = sum((1 << level) * ROW_COMPARE_NANOSECONDS + ((1 << level) - 1) * PICK_NANOSECONDS
+                     for level in range(row_by_row))
+        levels += NUMBER_NANOSECONDS + (depth - row_by_row) * LOOKUP_PERFECT_NANOSECONDS
         costs["perfect_tree_traversal"] = (
-            trees * levels * z_factor * _cache_factor(trees * (1 << depth) * 16) + 2 * features * KEY_NANOSECONDS
-            + CALLS_PER_LEVEL * max(depth, 1) * CALL_NANOSECONDS / batch
+            trees * levels * z_factor * _cache_factor(trees * (1 << depth) * 16)
+            + (2 * features * KEY_NANOSECONDS if depth > row_by_row else 0.0)  # keys only for the lookups
+            + (CALLS_PER_LEVEL * max(depth, 1) + CALLS_PERFECT_EXTRA) * CALL_NANOSECONDS / batch
         )
     return costs
 

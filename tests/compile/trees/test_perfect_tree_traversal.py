@@ -1,0 +1,66 @@
+"""PerfectTrees: the row-by-row first levels and the per-sample lookups give scikit-learn's sums exactly."""
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+
+import glassbox.compile as gbc
+from glassbox.compile.trees import perfect_tree_traversal
+from glassbox.compile.trees.structure import tree_blocks
+
+
+def _summed(compiled, X):
+    """The ordered sum of the trees' outputs, as the ensemble computes it."""
+    ensemble = compiled.operator
+    return ensemble.total(X)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1500, 6))
+    y = X[:, 0] * 2 + np.sin(3 * X[:, 1]) + X[:, 2] * X[:, 3] + rng.standard_normal(1500) * 0.1
+    return X, y
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4, 6])
+@pytest.mark.parametrize("dense_levels", [(0, 0), (1, 1), (2, 2), (3, 2), (3, 3)])
+def test_every_split_between_row_by_row_and_lookup_levels(data, monkeypatch, depth, dense_levels):
+    """Each number of row-by-row levels, with lookups after them, gives the same sums as scikit-learn."""
+    monkeypatch.setattr(perfect_tree_traversal, "DENSE_LEVELS", dense_levels[0])
+    monkeypatch.setattr(perfect_tree_traversal, "SHARED_DENSE_LEVELS", dense_levels[1])
+    X, y = data
+    model = RandomForestRegressor(12, max_depth=depth, max_features=0.5, random_state=0).fit(X, y)
+    compiled = gbc.convert(model, "perfect_tree_traversal")
+    expected = model.predict(X)
+    np.testing.assert_array_equal(compiled.predict(X), expected)
+
+
+def test_several_blocks_of_trees_and_a_partial_last_one(data):
+    """1500 samples per chunk put 43 trees in a block: 100 trees are blocks of 43, 43 and 14."""
+    X, y = data
+    assert len(tree_blocks(100, len(X))) == 3
+    model = RandomForestRegressor(100, max_depth=5, max_features=0.5, random_state=0).fit(X[:300], y[:300])
+    compiled = gbc.convert(model, "perfect_tree_traversal", batch_size=len(X))
+    np.testing.assert_array_equal(compiled.predict(X), model.predict(X))
+    traversal = gbc.convert(model, "tree_traversal", batch_size=len(X))
+    np.testing.assert_array_equal(_summed(compiled, X), _summed(traversal, X))
+
+
+def test_float64_features_use_the_unpacked_lookups(data):
+    """Histogram gradient boosting compares float64 values: the lookups read column and threshold separately."""
+    X, y = data
+    X = X.copy()
+    X[::7, 1] = np.nan  # missing values go to the learned side
+    model = HistGradientBoostingRegressor(max_iter=8, max_depth=6, random_state=0).fit(X, y)
+    compiled = gbc.convert(model, "perfect_tree_traversal")
+    assert compiled.operator.space.dtype == "float64"
+    np.testing.assert_allclose(compiled.predict(X), model.predict(X), rtol=1e-12, atol=1e-12)
+
+
+def test_a_single_leaf_tree(data):
+    """A tree without splits has depth 0: no level at all, every sample gets its one leaf."""
+    X, _ = data
+    model = RandomForestRegressor(3, random_state=0).fit(X[:20], np.ones(20))
+    compiled = gbc.convert(model, "perfect_tree_traversal")
+    np.testing.assert_array_equal(compiled.predict(X), model.predict(X))
