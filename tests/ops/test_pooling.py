@@ -160,3 +160,24 @@ def test_adaptive_bounds_are_torch_windows():
     assert adaptive_bounds(10, 3) == [(0, 4), (3, 7), (6, 10)]  # floor(i·n/m) … ceil((i+1)·n/m)
     assert adaptive_bounds(8, 4) == [(0, 2), (2, 4), (4, 6), (6, 8)]
     assert adaptive_bounds(3, 5) == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)]
+
+
+def test_two_by_two_windows_equal_the_general_scan(monkeypatch):
+    """The 2×2 stride-2 shortcut (three maxima, three comparisons) gives the general path's maxima and winners,
+    ties (integer values), infinities and odd sides (the last row and column dropped) included."""
+    from glassbox.ops.pooling import PoolingWindows, window_max
+
+    values = np.random.default_rng(5).integers(-2, 3, size=(2, 3, 9, 7)).astype(np.float32)
+    values[0, 0, :2, :2] = -np.inf
+    values[1, 2, 2:4, 4:6] = [[np.inf, 1], [np.inf, np.inf]]
+    values = values.transpose(1, 2, 3, 0).copy().transpose(3, 0, 1, 2)  # batch innermost, as a conv's output
+    windows = PoolingWindows(values.shape, (2, 2), (2, 2), (0, 0), (1, 1), (4, 3))
+    assert windows.halves_each_side()
+    maxima, winners = window_max(values, windows)
+    monkeypatch.setattr(PoolingWindows, "halves_each_side", lambda self: False)
+    expected_maxima, expected_winners = window_max(values, windows)
+    np.testing.assert_array_equal(maxima, expected_maxima)
+    np.testing.assert_array_equal(winners, expected_winners)
+    assert winners.dtype == expected_winners.dtype
+    for kernel, stride, padding in [((2, 2), (1, 1), (0, 0)), ((3, 3), (2, 2), (0, 0)), ((2, 2), (2, 2), (1, 1))]:
+        assert not PoolingWindows(values.shape, kernel, stride, padding, (1, 1), (2, 2)).halves_each_side()
