@@ -120,3 +120,25 @@ def test_adamw_notes_variant_decays_then_steps(trajectory):
 def test_rejects_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
         Adam([gb.zeros(2, requires_grad=True)], **options)
+
+
+def test_parameters_of_several_sizes_and_dtypes_share_the_work_array_safely():
+    """The update's work array is carved per parameter from one buffer per dtype: sizes that shrink and grow
+    between parameters, and two dtypes in one group, still follow torch.optim.Adam step for step."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(3, 4)), rng.normal(size=(5,)).astype(np.float32), rng.normal(size=(2,)),
+              rng.normal(size=(7, 2))]
+    ours = [gb.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours_optimizer, theirs_optimizer = Adam(ours, lr=0.05), torch.optim.Adam(theirs, lr=0.05)
+    for _ in range(4):
+        for o, t in zip(ours, theirs, strict=True):
+            grad = rng.normal(size=o.shape).astype(o.dtype)
+            o.grad, t.grad = gb.tensor(grad), torch.tensor(grad)
+        ours_optimizer.step()
+        theirs_optimizer.step()
+        for o, t in zip(ours, theirs, strict=True):
+            tolerance = 1e-6 if o.dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=tolerance, atol=tolerance)

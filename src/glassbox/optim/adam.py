@@ -76,6 +76,17 @@ class Adam(Optimizer):
             "bias_correction": bias_correction,
         }
         super().__init__(params, defaults)
+        self._scratch_buffers = {}  # (array module, device, dtype) → flat work array, see _scratch
+
+    def _scratch(self, like):
+        """A work array shaped and typed like ``like``, carved from one flat buffer that lives across steps
+        (allocating four temporaries per parameter per step cost more than the arithmetic)."""
+        xp = backend.module_of(like)
+        key = (xp.__name__, getattr(like, "device", None), like.dtype)
+        buffer = self._scratch_buffers.get(key)
+        if buffer is None or buffer.size < like.size:
+            buffer = self._scratch_buffers[key] = xp.empty(like.size, dtype=like.dtype)
+        return buffer[:like.size].reshape(like.shape)
 
     def _check_options(self, group: dict) -> None:
         super()._check_options(group)
@@ -109,10 +120,13 @@ class Adam(Optimizer):
                     theta *= 1 - lr * decoupled_decay  # AdamW: θ = θ - η · λ · θ
 
                 exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                scratch = self._scratch(gradient)  # every product below lands here: no new arrays per step
                 exp_avg *= beta1
-                exp_avg += (1 - beta1) * gradient  # m = β1 · m + (1 - β1) · g
+                exp_avg += xp.multiply(gradient, 1 - beta1, out=scratch)  # m = β1 · m + (1 - β1) · g
                 exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * (gradient * gradient)  # v = β2 · v + (1 - β2) · g²
+                square = xp.multiply(gradient, gradient, out=scratch)
+                square *= 1 - beta2
+                exp_avg_sq += square  # v = β2 · v + (1 - β2) · g²
                 if amsgrad:
                     second_moment = state["max_exp_avg_sq"].data
                     xp.maximum(second_moment, exp_avg_sq, out=second_moment)  # v_max = max(v_max, v)
@@ -122,11 +136,11 @@ class Adam(Optimizer):
                 first_correction = 1 - beta1**step if bias_correction else 1.0  # 1 - β1^t
                 second_correction = 1 - beta2**step if bias_correction else 1.0  # 1 - β2^t
                 if eps_inside_sqrt:
-                    denominator = second_moment / second_correction
+                    denominator = xp.divide(second_moment, second_correction, out=scratch)
                     denominator += eps
                     xp.sqrt(denominator, out=denominator)  # sqrt(v̂ + ε)
                 else:
-                    denominator = xp.sqrt(second_moment)
+                    denominator = xp.sqrt(second_moment, out=scratch)
                     denominator /= math.sqrt(second_correction)
                     denominator += eps  # sqrt(v̂) + ε
                 update = xp.divide(exp_avg, denominator, out=denominator)
