@@ -64,3 +64,24 @@ def test_a_single_leaf_tree(data):
     model = RandomForestRegressor(3, random_state=0).fit(X[:20], np.ones(20))
     compiled = gbc.convert(model, "perfect_tree_traversal")
     np.testing.assert_array_equal(compiled.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("shape", [(9, 1, 1), (200, 1, 1), (9, 1, 2), (64, 3, 1), (64, 1024, 2), (5, 8, 3)])
+def test_the_one_reduction_adds_tree_after_tree(shape):
+    """Summing with one reduction gives the loop's numbers bit for bit, whatever the shape (1 + trees, n, outputs)."""
+    rng = np.random.default_rng(sum(shape))
+    stacked = rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, shape)  # order changes such sums
+    total = rng.standard_normal(shape[1:])
+    expected = total.copy()
+    for contribution in stacked[1:]:
+        expected += contribution
+    perfect_tree_traversal._add_in_order(total, stacked)
+    np.testing.assert_array_equal(total, expected)
+
+
+def test_one_row_at_a_time(data):
+    X, y = data
+    model = RandomForestRegressor(12, max_depth=6, random_state=0).fit(X, y)
+    compiled = gbc.convert(model, "perfect_tree_traversal")
+    for row in X[:5]:
+        np.testing.assert_array_equal(compiled.predict(row[None, :]), model.predict(row[None, :]))

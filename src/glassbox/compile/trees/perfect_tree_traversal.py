@@ -103,9 +103,9 @@ class PerfectTrees(Operator):
             number = self._dense_levels(Z, start, stop, dense, work)  # (trees, n), counted from tree ``start``
             for level in range(dense, depth):
                 self._lookup_level(lookups, level, start, stop, number, work)
-            leaves = work.leaves[:trees]
-            _take(xp, self.leaf_values[start << depth : stop << depth], number, leaves, axis=0)
-            add_in_order(total, leaves)  # (trees, n, outputs)
+            leaves = work.leaves[: trees + 1]  # (1 + trees, n, outputs): the running total, then the trees
+            _take(xp, self.leaf_values[start << depth : stop << depth], number, leaves[1:], axis=0)
+            _add_in_order(total, leaves)
 
     def _lookups(self, Z):
         """(node tables per level, the flat samples they index, packed?) for the levels past the dense ones.
@@ -196,6 +196,20 @@ def _take(xp, array, index, out, axis=None):
     return xp.take(array, index, axis=axis, out=out)
 
 
+def _add_in_order(total, stacked) -> None:
+    """``total += stacked[1]; total += stacked[2]; …`` (``stacked[0]`` is free space), in one reduction.
+
+    NumPy's reduction over the slowest axis of a C-ordered array adds in order, element by element,
+    like the loop: it sums pairwise only along the fastest axis, which is the tree axis only when one
+    number per tree is left. There, and on CuPy (whose reductions run in parallel), the loop runs.
+    """
+    if total.size == 1 or backend.module_of(total) is not numpy:
+        add_in_order(total, stacked[1:])
+        return
+    stacked[0] = total
+    numpy.add.reduce(stacked, axis=0, out=total)
+
+
 class _Workspace:
     """The (trees, n) arrays of one chunk, allocated once and reused by every block of trees."""
 
@@ -214,7 +228,7 @@ class _Workspace:
         self.scratch = xp.empty((max(widest // 2, 1), samples), dtype=bool)
         self.code = xp.empty(shape, dtype=xp.int8)
         self.tree_starts = (xp.arange(trees, dtype=xp.int64) << dense)[:, None]
-        self.leaves = xp.empty((trees, samples, leaf_values.shape[1]), dtype=leaf_values.dtype)
+        self.leaves = xp.empty((trees + 1, samples, leaf_values.shape[1]), dtype=leaf_values.dtype)
         self._floats = {}
 
     def float_value(self, dtype):
