@@ -58,6 +58,9 @@ def test_convolution_without_bias_or_input_gradient(case):
     check(run, [x_shape, w_shape], dtype="float64")
     check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[1, 2])  # frozen input
     check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[0])  # frozen weights
+    # the bias gradient comes out of the weight gradient's product, or, with frozen weights, from a sum
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[0, 2])
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[1, 2])
 
 
 @pytest.mark.parametrize("case", [CONV_CASES[2], CONV_CASES[3], CONV_CASES[5], CONV_CASES[8]], ids=str)

@@ -167,17 +167,33 @@ def _matmul_groups(xp, a, b):
     return xp.matmul(a, b)
 
 
-def _weight_gradient(xp, grad_rows, columns, weight_shape):
-    """dL/dW = dL/dy @ columnsᵀ, computed as (columns @ dL/dyᵀ)ᵀ: the same numbers, but BLAS splits this
-    orientation (long rows of columns) between threads well, while the other one stalls on two threads."""
-    product = _matmul_groups(xp, columns, grad_rows.transpose(0, 2, 1))  # (g, C/g·kH·kW, O/g)
-    return product.transpose(0, 2, 1).reshape(weight_shape)
+def _weight_gradient(xp, grad_rows, columns):
+    """dL/dW = dL/dy @ columnsᵀ, (g, O/g, rows of columns), computed as (columns @ dL/dyᵀ)ᵀ: the same numbers,
+    but BLAS splits this orientation (long rows of columns) between threads well, while the other one stalls on
+    two threads."""
+    return _matmul_groups(xp, columns, grad_rows.transpose(0, 2, 1)).transpose(0, 2, 1)
+
+
+def _unfold(patches, groups: int, ones: bool):
+    """(C, kH, kW, rows, oW, N) patches → columns (g, C/g·kH·kW, rows·oW·N), with a last row of ones per group
+    when ``ones``: a bias then rides along in the product, y = [W b] [columns; 1], and its gradient comes out of
+    the weight gradient's, dL/dy [columns; 1]ᵀ, each saving a pass over the output."""
+    xp = backend.module_of(patches)
+    c, kh, kw, rows, ow, n = patches.shape
+    depth = c // groups * kh * kw
+    if not ones:
+        return xp.ascontiguousarray(patches).reshape(groups, depth, rows * ow * n)
+    columns = xp.empty((groups, depth + 1, rows * ow * n), dtype=patches.dtype)
+    columns[:, depth] = 1
+    grouped = (groups, c // groups, kh, kw, rows, ow, n)
+    columns[:, :depth].reshape(grouped)[...] = patches.reshape(grouped)  # both reshapes are views
+    return columns
 
 
 WORKSPACE_BYTES = 256 << 20  # the most im2col may hold at once when the weight gradient will not need the columns
 
 
-def _convolve_by_row_blocks(x, weight_rows, geometry):
+def _convolve_by_row_blocks(x, weight_rows, geometry, ones: bool):
     """The forward without keeping the columns (inference, frozen weights): im2col and the product one block
     of output rows at a time, each block's columns at most WORKSPACE_BYTES, so memory stays bounded at any batch
     size (VGG16's first layer unfolds into 115 MB per image). Blocks are kept large: every threaded BLAS call
@@ -185,13 +201,13 @@ def _convolve_by_row_blocks(x, weight_rows, geometry):
     xp = backend.module_of(x)
     kernel, stride, padding, dilation, (oh, ow) = geometry
     n, c = x.shape[:2]
-    groups, group_out, depth = weight_rows.shape
+    groups, group_out, _ = weight_rows.shape
     patches = window_view(batch_innermost(x, padding), kernel, stride, dilation, (oh, ow))  # (C, kH, kW, oH, oW, N)
     out = xp.empty((groups, group_out, oh * ow * n), dtype=x.dtype)
     block = max(1, WORKSPACE_BYTES // (c * kernel[0] * kernel[1] * ow * n * x.itemsize))  # output rows per block
     for top in range(0, oh, block):
         bottom = min(oh, top + block)
-        columns = xp.ascontiguousarray(patches[:, :, :, top:bottom]).reshape(groups, depth, -1)
+        columns = _unfold(patches[:, :, :, top:bottom], groups, ones)
         out[:, :, top * ow * n:bottom * ow * n] = _matmul_groups(xp, weight_rows, columns)
     return out.reshape(groups * group_out, oh * ow * n)
 
@@ -208,15 +224,17 @@ class Convolution(Function):
         ow = conv_output_size(w + padding[2] + padding[3], kw, 0, stride[1], dilation[1])
         geometry = ((kh, kw), stride, padding, dilation, (oh, ow))
         weight_rows = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
+        with_bias = weight_rows  # [W b] when there is a bias: (g, O/g, C/g·kH·kW + 1)
+        if bias:
+            with_bias = xp.concatenate([weight_rows, bias[0].reshape(groups, -1, 1)], axis=2)
         needs = self.needs_input_grad
         keep_columns = bool(needs) and needs[1]  # only the weight gradient reads them again
         if not keep_columns and x.shape[1] * kh * kw * ow * n * x.itemsize * oh > WORKSPACE_BYTES:
-            out = _convolve_by_row_blocks(x, weight_rows, geometry)
+            out = _convolve_by_row_blocks(x, with_bias, geometry, bool(bias))
         else:
-            columns = im2col(x, *geometry).reshape(groups, group_channels * kh * kw, oh * ow * n)
-            out = _matmul_groups(xp, weight_rows, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
-        if bias:
-            out += bias[0][:, None]
+            patches = window_view(batch_innermost(x, padding), (kh, kw), stride, dilation, (oh, ow))
+            columns = _unfold(patches, groups, bool(bias))  # (g, C/g·kH·kW [+ 1], oH·oW·N)
+            out = _matmul_groups(xp, with_bias, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
         if needs:
             self.geometry, self.input_shape, self.weight_shape = geometry, x.shape, weight.shape
             self.groups = groups
@@ -235,9 +253,14 @@ class Convolution(Function):
         if needs[0]:
             grad_columns = _matmul_groups(xp, self.weight_rows.transpose(0, 2, 1), grad_rows)  # (g, C/g·kH·kW, L·N)
             grad_x = col2im(grad_columns, self.input_shape, *self.geometry)
+        depth = self.weight_shape[1] * self.weight_shape[2] * self.weight_shape[3]
+        has_bias = len(needs) == 3
         if needs[1]:
-            grad_weight = _weight_gradient(xp, grad_rows, self.columns, self.weight_shape)
-        if len(needs) == 3 and needs[2]:
+            product = _weight_gradient(xp, grad_rows, self.columns)  # (g, O/g, C/g·kH·kW [+ 1])
+            grad_weight = product[:, :, :depth].reshape(self.weight_shape)
+            if has_bias and needs[2]:
+                grad_bias = product[:, :, depth].reshape(out_channels)  # the row of ones: Σ dL/dy
+        elif has_bias and needs[2]:
             grad_bias = grad_rows.reshape(out_channels, -1).sum(axis=1)
         return grad_x, grad_weight, grad_bias
 
@@ -280,7 +303,7 @@ class TransposedConvolution(Function):
             grad_rows = _matmul_groups(xp, self.weight_rows, columns)  # (g, C_in/g, H·W·N)
             grad_x = grad_rows.reshape(in_channels, h, w, n).transpose(3, 0, 1, 2)
         if needs[1]:
-            grad_weight = _weight_gradient(xp, self.input_rows, columns, self.weight_shape)
+            grad_weight = _weight_gradient(xp, self.input_rows, columns).reshape(self.weight_shape)
         if len(needs) == 3 and needs[2]:
             grad_bias = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_weight, grad_bias
