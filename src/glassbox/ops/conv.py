@@ -17,6 +17,8 @@ and the three gradients are matrix products too:
 
     dL/dW = dL/dy @ columnsᵀ         dL/dcolumns = Wᵀ @ dL/dy         dL/db = Σ dL/dy
 
+A bias rides along in the product as a row of ones under the columns, y = [W b] [columns; 1],
+so that dL/db = Σ dL/dy comes out of the weight gradient's product as its last column.
 ``col2im`` adds every column of dL/dcolumns back onto the pixels it was copied
 from (a pixel sits in up to kH·kW patches), giving dL/dx.
 
