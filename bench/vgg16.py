@@ -9,7 +9,9 @@ weights are copied into glassbox's ``VGG16``; the logits are compared before tim
 A training-step harness (bench/train_step.py) does not fit: one forward takes seconds, and its
 NumPy-GEMM reference and per-library memory runs would take minutes. Prints the median time per
 batch of each, the ratio glassbox / PyTorch (below 1: glassbox is faster) and the GEMM rate
-(≈ 15.5 GMAC per image: 2 FLOP each).
+(≈ 15.5 GMAC per image: 2 FLOP each). The rate counts a direct convolution's multiply-adds:
+glassbox's Winograd layers (every 3×3 layer after the first) do 2.25× fewer, so theirs is an
+effective rate.
 
     python bench/vgg16.py [--threads 2] [--rounds 3] [--batch 4]
 """
