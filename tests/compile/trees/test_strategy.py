@@ -1,6 +1,7 @@
 """The cost model and the comparison space: exact float32 thresholds, bitsets, and strategy choices."""
 
 import numpy as np
+import pytest
 from sklearn.ensemble import RandomForestClassifier
 
 import glassbox.compile as gbc
@@ -26,9 +27,26 @@ def test_bitset_members():
     assert np.flatnonzero(members).tolist() == [1, 3, 63, 224]
 
 
-def test_cost_model_prefers_gemm_for_shallow_trees_and_traversal_for_deep_ones():
-    assert choose_strategy(depth=2, trees=10, features=10, batch=100) == "gemm"
-    assert choose_strategy(depth=8, trees=100, features=28, batch=4096) == "perfect_tree_traversal"
+# Measured with `bench/compile.py --strategies --threads 1` (AMD EPYC, 1 thread): forests of the grid as
+# (depth, trees, rows of Z, batch, internal nodes, leaves) and the strategies within 10 % of the fastest there.
+MEASURED_CHOICES = [
+    ((2, 100, 20, 10_000, 3, 4), {"perfect_tree_traversal"}),  # 5.0 ms; tree_traversal 12.6, gemm 40.5
+    ((2, 10, 100, 100, 3, 4), {"gemm", "tree_traversal"}),  # 93 µs, 97 µs; perfect 156
+    ((2, 100, 100, 100, 3, 4), {"perfect_tree_traversal"}),  # 208 µs; tree_traversal 280, gemm 316
+    ((4, 100, 20, 10_000, 15, 16), {"perfect_tree_traversal"}),  # 17.7 ms; tree_traversal 26.2
+    ((8, 100, 20, 100, 231, 232), {"perfect_tree_traversal"}),  # 0.80 ms; tree_traversal 1.28
+    ((8, 10, 100, 100, 226, 227), {"tree_traversal"}),  # 177 µs; perfect 338
+    ((12, 10, 20, 100, 1157, 1158), {"tree_traversal"}),  # 279 µs; perfect 583
+]
+
+
+@pytest.mark.parametrize(("case", "fast"), MEASURED_CHOICES)
+def test_cost_model_chooses_a_strategy_that_was_measured_fastest(case, fast):
+    depth, trees, features, batch, nodes, leaves = case
+    assert choose_strategy(depth, trees, features, batch, nodes, leaves) in fast
+
+
+def test_cost_model_leaves_out_perfect_trees_too_deep_to_pad():
     assert choose_strategy(depth=30, trees=100, features=28, batch=4096) == "tree_traversal"
     assert "perfect_tree_traversal" not in estimated_costs(depth=30, trees=100, features=28, batch=4096)
 
