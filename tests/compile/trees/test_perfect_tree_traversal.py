@@ -85,3 +85,31 @@ def test_one_row_at_a_time(data):
     compiled = gbc.convert(model, "perfect_tree_traversal")
     for row in X[:5]:
         np.testing.assert_array_equal(compiled.predict(row[None, :]), model.predict(row[None, :]))
+
+
+@pytest.mark.parametrize("strategy", ["perfect_tree_traversal", "tree_traversal"])
+def test_chunks_with_and_without_missing_values_in_one_batch(strategy):
+    """The lookups leave out the NaN → -inf copies only in chunks without NaN; categorical rule rows follow them."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from glassbox.compile.trees.structure import fold_copies
+
+    rng = np.random.default_rng(3)
+    categories = rng.integers(0, 9, 800).astype(float)
+    numeric = rng.standard_normal((800, 3))
+    numeric[rng.random((800, 3)) < 0.2] = np.nan
+    X = np.column_stack([categories, numeric])
+    y = (np.isin(categories, [1, 4, 7]) ^ (np.nan_to_num(numeric[:, 0]) > 0.3)).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=12, max_depth=6, categorical_features=[0], random_state=0)
+    model.fit(X, y)
+    probes = np.concatenate([np.nan_to_num(X[:60], nan=0.25), X[60:200]])  # first chunk clean, later ones not
+    compiled = gbc.convert(model, strategy, batch_size=50)
+    np.testing.assert_array_equal(compiled.predict(probes), model.predict(probes))
+    np.testing.assert_allclose(compiled.predict_proba(probes), model.predict_proba(probes), rtol=1e-12, atol=1e-12)
+    space = compiled.operator.steps[-1].space
+    assert space.missing_left_rows and len(space.category_features)
+    encode = compiled.operator.steps[0].transform
+    clean = space(encode(probes[:50]))
+    folded, fold = fold_copies(clean, space.n_features)
+    assert fold == space.n_features and folded.shape[0] == space.rows - space.n_features
+    assert fold_copies(space(encode(probes[60:110])), space.n_features)[1] == 0

@@ -28,14 +28,19 @@ BOOSTING_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_f
 FOREST_NOTE = "every strategy; missing values"
 
 
-def sum_in_order(evaluator, Z, initial, outputs: int, dtype):
-    """``((initial + tree_0) + tree_1) + …`` for every sample; ``initial`` None starts from 0 (0 + x = x exactly)."""
+def sum_in_order(evaluator, Z, initial, outputs: int, dtype, space=None):
+    """``((initial + tree_0) + tree_1) + …`` for every sample; ``initial`` None starts from 0 (0 + x = x exactly).
+
+    ``space``: the ``FeatureSpace`` that made ``Z``, when known: the traversals then leave its NaN → -inf
+    copies of the features out of their lookups in chunks without missing values (``structure.fold_copies``).
+    """
     xp = backend.module_of(Z)
     if initial is None:
         total = xp.zeros((Z.shape[1], outputs), dtype=dtype)
     else:
         total = xp.repeat(xp.asarray(initial, dtype=dtype).reshape(1, outputs), Z.shape[1], axis=0)
-    evaluator.accumulate(Z, total)
+    copied = space.n_features if space is not None and space.missing_left_rows else 0
+    evaluator.accumulate(Z, total, copied)
     return total
 
 
@@ -44,7 +49,8 @@ class TreeEnsemble(Operator):
 
     def total(self, X, initial=None):
         """The ordered sum of the trees' outputs, (n, outputs)."""
-        return sum_in_order(self.evaluator, self.space(X), initial, self.evaluator.outputs, self.evaluator.dtype)
+        return sum_in_order(self.evaluator, self.space(X), initial, self.evaluator.outputs, self.evaluator.dtype,
+                            self.space)
 
     @property
     def strategy(self) -> str:

@@ -95,8 +95,11 @@ class GEMMTrees(Operator):
     def dtype(self):
         return self.leaf_values.dtype
 
-    def accumulate(self, Z, total) -> None:
-        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree."""
+    def accumulate(self, Z, total, copied: int = 0) -> None:
+        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree.
+
+        (``copied``, the number of NaN → -inf copies in ``Z``, matters to the lookups of the traversals only.)
+        """
         xp = backend.module_of(Z)
         count, nodes, leaves = self.paths.shape
         samples = Z.shape[1]

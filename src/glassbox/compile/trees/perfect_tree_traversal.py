@@ -31,7 +31,14 @@ import numpy
 
 from glassbox import backend
 from glassbox.compile.operator import Operator
-from glassbox.compile.trees.structure import LOW_HALF, ScaledColumns, add_in_order, order_keys, tree_blocks
+from glassbox.compile.trees.structure import (
+    LOW_HALF,
+    ScaledColumns,
+    add_in_order,
+    fold_copies,
+    order_keys,
+    tree_blocks,
+)
 
 MAX_PADDED_NODES = 1 << 26  # trees · 2^depth beyond this would take gigabytes: use TreeTraversal
 DENSE_LEVELS = 3  # trees this shallow are compared row by row all the way down (no per-sample lookups, no keys)
@@ -88,8 +95,12 @@ class PerfectTrees(Operator):
     def dtype(self):
         return self.leaf_values.dtype
 
-    def accumulate(self, Z, total) -> None:
-        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree."""
+    def accumulate(self, Z, total, copied: int = 0) -> None:
+        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree.
+
+        ``copied``: rows ``[copied, 2·copied)`` of ``Z`` are the NaN → -inf copies of its first ``copied``
+        rows (``FeatureSpace``); in a chunk without missing values the lookups then read half as much.
+        """
         xp = backend.module_of(Z)
         samples = Z.shape[1]
         depth = len(self.level_columns)
@@ -97,7 +108,7 @@ class PerfectTrees(Operator):
         count = self.leaf_values.shape[0] >> depth
         blocks = tree_blocks(count, samples)
         work = _Workspace(xp, blocks[0][1] - blocks[0][0], samples, dense, Z.dtype, self.leaf_values)
-        lookups = self._lookups(Z) if depth > dense else None
+        lookups = self._lookups(Z, copied) if depth > dense else None
         for start, stop in blocks:
             trees = stop - start
             number = self._dense_levels(Z, start, stop, dense, work)  # (trees, n), counted from tree ``start``
@@ -107,7 +118,7 @@ class PerfectTrees(Operator):
             _take(xp, self.leaf_values[start << depth : stop << depth], number, leaves[1:], axis=0)
             _add_in_order(total, leaves)
 
-    def _lookups(self, Z):
+    def _lookups(self, Z, copied: int = 0):
         """(node tables per level, the flat samples they index, packed?) for the levels past the dense ones.
 
         On float32 features each node is one int64 ``key(threshold) << 32 | column · n`` and the samples
@@ -116,9 +127,10 @@ class PerfectTrees(Operator):
         """
         xp = backend.module_of(Z)
         samples = Z.shape[1]
+        Z, fold = fold_copies(Z, copied)
         flat = Z.reshape(-1)
         packed = flat.dtype == numpy.float32 and Z.size < 1 << 31
-        tables = self._scaled.get(self.level_columns, samples, self.level_thresholds if packed else None)
+        tables = self._scaled.get(self.level_columns, samples, self.level_thresholds if packed else None, fold)
         if packed:
             flat = order_keys(flat).astype(xp.int64) << 32
         return tables, flat, packed

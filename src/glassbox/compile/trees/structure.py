@@ -241,25 +241,46 @@ def order_keys(values):
     return bits ^ ((bits >> 31) & 0x7FFFFFFF)
 
 
+def fold_copies(Z, copied: int):
+    """(``Z`` to read, fold) for lookups into ``Z``: without its NaN → -inf copies when they equal the features.
+
+    Rows ``[copied, 2·copied)`` of ``Z`` copy its first ``copied`` rows (``FeatureSpace``) and differ only
+    where a value was missing; in a chunk without missing values they are left out (fold = ``copied``),
+    so that a lookup reads half as much. ``copied`` 0 (no copies): ``Z`` as it is, fold 0.
+    """
+    xp = backend.module_of(Z)
+    if not copied or not bool(xp.array_equal(Z[copied : 2 * copied], Z[:copied])):
+        return Z, 0
+    if Z.shape[0] == 2 * copied:
+        return Z[:copied], copied
+    return xp.concatenate([Z[:copied], Z[2 * copied :]]), copied
+
+
 class ScaledColumns:
     """Node tables for one chunk size: each int64 entry packs ``key(threshold) << 32 | column · n``.
 
     ``column · n`` starts the node's column in the flat ``Z`` of a chunk of ``n`` samples; with the
     samples' own keys in the high halves of ``Z`` (``key(z) << 32``), one comparison of two int64
     tells ``z > threshold``, and one gather fetches a node's column and threshold together.
-    Chunks mostly share one row count, so the tables are kept for the last two counts seen.
+    Chunks mostly share one row count, so the tables are kept for the last few kinds of chunk seen.
+
+    ``fold``: when the ``fold`` rows after the first ``fold`` rows of ``Z`` repeat them (the NaN → -inf
+    copies of a chunk without missing values), those copies are left out of ``Z``: columns at or past
+    ``fold`` move down by ``fold``.
     """
 
     def __init__(self):
         self.cache: dict = {}
         self.lock = threading.Lock()  # chunks may run in several threads
 
-    def get(self, columns, samples: int, thresholds=None):
-        key = (samples, thresholds is not None)
+    def get(self, columns, samples: int, thresholds=None, fold: int = 0):
+        key = (samples, thresholds is not None, fold)
         with self.lock:
             if key not in self.cache:
-                if len(self.cache) >= 2:
+                if len(self.cache) >= 4:
                     self.cache.pop(next(iter(self.cache)))
+                if fold:
+                    columns = [numpy.where(table >= fold, table - fold, table) for table in columns]
                 scaled = [table * samples for table in columns]
                 if thresholds is not None:
                     scaled = [start | (order_keys(threshold).astype(numpy.int64) << 32)

@@ -18,7 +18,7 @@ import numpy
 
 from glassbox import backend
 from glassbox.compile.operator import Operator
-from glassbox.compile.trees.structure import ScaledColumns, add_in_order, tree_blocks
+from glassbox.compile.trees.structure import ScaledColumns, add_in_order, fold_copies, tree_blocks
 
 
 def breadth_first_order(tree) -> numpy.ndarray:
@@ -77,12 +77,16 @@ class TraversalTrees(Operator):
     def dtype(self):
         return self.node_values.dtype
 
-    def accumulate(self, Z, total) -> None:
-        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree."""
+    def accumulate(self, Z, total, copied: int = 0) -> None:
+        """Add every tree's output for the samples (columns) of ``Z`` to ``total`` (n, outputs), tree by tree.
+
+        ``copied``: ``Z``'s NaN → -inf copies of its first rows, left out where they repeat them (``fold_copies``).
+        """
         xp = backend.module_of(Z)
         samples = Z.shape[1]
+        Z, fold = fold_copies(Z, copied)
         flat = Z.reshape(-1)
-        column_starts = self._scaled.get([self.columns], samples)[0]  # where each node's column begins in flat Z
+        column_starts = self._scaled.get([self.columns], samples, fold=fold)[0]  # where node columns begin in flat Z
         rows = xp.arange(samples, dtype=xp.int64)[None, :]
         for start, stop in tree_blocks(len(self.roots), samples):
             node = xp.repeat(self.roots[start:stop, None], samples, axis=1)  # (trees, n)
