@@ -21,8 +21,10 @@ decision is picked from those with boolean operations, no per-sample lookup
 (trees of depth <= 3 are evaluated this way throughout, the first two levels of
 deeper ones). Past them, on float32 features, a node's column and threshold are
 packed in one int64 and compared with integer keys of the samples (see
-``structure.order_keys``): one lookup instead of two. All working arrays of a
-chunk are allocated once and reused by every block of trees.
+``structure.order_keys``): one lookup instead of two; in a chunk without missing
+values they read ``Z`` without its NaN → -inf copies (``structure.fold_copies``),
+half the keys. All working arrays of a chunk are allocated once and reused by
+every block of trees.
 """
 
 from __future__ import annotations
