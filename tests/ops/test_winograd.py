@@ -67,6 +67,7 @@ def test_winograd_without_bias_or_some_gradients(case):
 def test_winograd_by_blocks_of_tile_rows(case, monkeypatch):
     """Force one tile row per block: neighbouring blocks share two input rows in the backward's overlap-add."""
     monkeypatch.setattr(winograd, "WORKSPACE_BYTES", 1)
+    monkeypatch.setattr(winograd, "MIN_BLOCK_TILES", 1)
     x_shape, w_shape, padding, groups = case
     check(_winograd(padding, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
 
@@ -88,6 +89,12 @@ def test_winograd_float32_error_on_many_channels(channels):
     pairs = [(y.detach().numpy(), reference), *gradients]
     for value, expected in pairs:
         assert np.abs(value - expected).max() <= 1e-6 * np.abs(expected).max()
+
+
+def test_blocks_cover_the_tile_rows_once():
+    assert winograd._blocks(7, 3 << 20, 448) == [(0, 2), (2, 4), (4, 6), (6, 7)]  # 8 MB: two rows of 3 MB
+    assert winograd._blocks(7, 1 << 30, 448) == [(0, 2), (2, 4), (4, 6), (6, 7)]  # ≥ 512 tiles: two rows of 448
+    assert winograd._blocks(3, 1, 4096) == [(0, 3)]
 
 
 def test_winograd_finite_differences():

@@ -54,8 +54,10 @@ OUTPUT_TRANSFORM = ((1.0, 1.0, 1.0, 0.0), (0.0, 1.0, -1.0, -1.0))
 MIN_CHANNELS = 32
 
 # the transformed input and output tiles (V and M) of one block of tile rows: measured best between 3 and
-# 8 MB (a few blocks per image) on VGG16's and the digits CNN's layers
+# 8 MB (a few blocks per image) on VGG16's and the digits CNN's layers; but at least MIN_BLOCK_TILES tiles
+# (the products' columns), or the products of VGG16's 512-channel layers at batch 4 run slower
 WORKSPACE_BYTES = 8 << 20
+MIN_BLOCK_TILES = 512
 
 
 def winograd_fits(weight_shape: tuple, groups: int, stride: tuple, dilation: tuple) -> bool:
@@ -244,9 +246,11 @@ def _multiply(xp, u, v):
     return xp.matmul(u, v).reshape(positions, groups * group_out, -1)
 
 
-def _blocks(tile_rows: int, bytes_per_tile_row: int):
-    """(first, last) tile rows of each block, each block's V and M at most WORKSPACE_BYTES."""
-    block = max(1, min(tile_rows, WORKSPACE_BYTES // bytes_per_tile_row))
+def _blocks(tile_rows: int, bytes_per_tile_row: int, tiles_per_row: int):
+    """(first, last) tile rows of each block: each block's V and M at most WORKSPACE_BYTES, unless that leaves
+    the products fewer than MIN_BLOCK_TILES columns."""
+    block = max(1, WORKSPACE_BYTES // bytes_per_tile_row, -(-MIN_BLOCK_TILES // tiles_per_row))
+    block = min(tile_rows, block)
     return [(first, min(tile_rows, first + block)) for first in range(0, tile_rows, block)]
 
 
@@ -266,7 +270,7 @@ class WinogradConvolution(Function):
         split = split_padded_input(x, padding, (channels, 2 * tile_rows + 2, 2, tile_columns + 1, n))
         u = transform_filters(weight, groups)  # (16, g, O/g, C/g)
         out = xp.empty((out_channels, 2 * tile_rows, 2 * tile_columns, n), dtype=x.dtype)
-        blocks = _blocks(tile_rows, 16 * (channels + out_channels) * tile_columns * n * x.itemsize)
+        blocks = _blocks(tile_rows, 16 * (channels + out_channels) * tile_columns * n * x.itemsize, tile_columns * n)
         needs = self.needs_input_grad
         kept = []  # each block's V, when the weight gradient will read it
         for first, last in blocks:
