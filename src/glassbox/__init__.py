@@ -6,7 +6,7 @@
     x.grad
 """
 
-from glassbox import dtypes
+from glassbox import allocator, dtypes
 from glassbox.backend import cuda_is_available
 from glassbox.creation import (
     arange,
@@ -160,3 +160,5 @@ def __getattr__(name):
 
         return importlib.import_module(f"glassbox.{name}")
     raise AttributeError(f"module 'glassbox' has no attribute {name!r}")
+
+allocator.apply_default()  # keep freed array memory for the next step (see glassbox/allocator.py)
