@@ -35,20 +35,20 @@ from glassbox.compile.trees.tree_traversal import TraversalTrees
 
 STRATEGIES = {"gemm": GEMMTrees, "tree_traversal": TraversalTrees, "perfect_tree_traversal": PerfectTrees}
 
-CALL_NANOSECONDS = 1400.0  # fixed cost of one array operation, whatever its size
-COMPARE_NANOSECONDS = 2.4  # gather one node's feature value and compare it (GEMM's first step)
+CALL_NANOSECONDS = 980.0  # fixed cost of one array operation, whatever its size
+COMPARE_NANOSECONDS = 1.2  # gather one node's feature value and compare it (GEMM's first step)
 MULTIPLY_ADD_NANOSECONDS = 0.08  # one float32 multiply-add in a batched product
-LOOKUP_PERFECT_NANOSECONDS = 5.5  # one level of one tree for one row: 2 gathers, 5 arithmetic passes
+LOOKUP_PERFECT_NANOSECONDS = 2.75  # one level of one tree for one row: 2 gathers, 5 arithmetic passes
 ROW_COMPARE_NANOSECONDS = 0.6  # one node of a row-by-row level against one sample: a row copy and a comparison
 PICK_NANOSECONDS = 0.35  # choosing between two decisions of a row-by-row level (3 boolean passes)
 NUMBER_NANOSECONDS = 1.2  # turning the row-by-row decisions into node numbers
-KEY_NANOSECONDS = 4.2  # turning one value of Z into its int64 key (4 passes over 8 bytes)
-LOOKUP_TRAVERSAL_NANOSECONDS = 6.0  # the same with the child table read as well (4-byte thresholds)
+KEY_NANOSECONDS = 1.47  # turning one value of Z into its int64 key
+LOOKUP_TRAVERSAL_NANOSECONDS = 4.2  # the same with the child table read as well (4-byte thresholds)
 CACHE_BYTES = 4 << 20  # node tables larger than this are read from main memory
 Z_CACHE_BYTES = 1 << 20
 CALLS_GEMM = 10
 CALLS_PER_LEVEL = 7
-CALLS_PERFECT_EXTRA = 12  # the row-by-row levels and the keys: array operations whatever the batch
+CALLS_PERFECT_EXTRA = 14  # the row-by-row levels and the keys: array operations whatever the batch
 
 
 def _cache_factor(table_bytes: float) -> float:
