@@ -82,7 +82,7 @@ class Adam(Optimizer):
         """A work array shaped and typed like ``like``, carved from one flat buffer that lives across steps
         (allocating four temporaries per parameter per step cost more than the arithmetic)."""
         xp = backend.module_of(like)
-        key = (xp.__name__, getattr(like, "device", None), like.dtype)
+        key = (xp.__name__, str(getattr(like, "device", "")), like.dtype)  # CuPy devices are not hashable
         buffer = self._scratch_buffers.get(key)
         if buffer is None or buffer.size < like.size:
             buffer = self._scratch_buffers[key] = xp.empty(like.size, dtype=like.dtype)
