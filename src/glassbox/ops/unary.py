@@ -9,6 +9,8 @@ As in elementwise.py, a backward never changes the incoming gradient in place.
 
 from __future__ import annotations
 
+import mmap
+
 import numpy
 
 from glassbox import backend, dtypes
@@ -140,8 +142,10 @@ class _ZeroBuffer:
     """Read-only zeros to compare against, as a view shaped and laid out like the array at hand.
 
     NumPy's ``maximum`` runs its vector loop when both operands are arrays with the same layout; against
-    the scalar 0 it takes a loop two to three times slower. The buffer comes from ``zeros`` (calloc) and is
-    never written, so every page of it is the kernel's one zero page: reading it costs no memory traffic.
+    the scalar 0 it takes a loop two to three times slower. The buffer is a read-only anonymous memory
+    mapping, so every page of it is the kernel's one zero page: reading it costs no memory traffic.
+    (``numpy.zeros`` would not do: memory that malloc keeps for reuse, see ``glassbox.allocator``, is
+    cleared by writing real zeros into it.)
     """
 
     MIN_SIZE = 1 << 14  # smaller arrays: the scalar loop costs less than making the view
@@ -155,9 +159,7 @@ class _ZeroBuffer:
             return None
         buffer = self.buffers.get(a.dtype)
         if buffer is None or buffer.size < a.size:
-            buffer = numpy.zeros(a.size, dtype=a.dtype)
-            buffer.flags.writeable = False
-            self.buffers[a.dtype] = buffer
+            buffer = self.buffers[a.dtype] = _read_only_zeros(a.size, a.dtype)
         if a.flags.c_contiguous:
             return buffer[: a.size].reshape(a.shape)
         span = 0
@@ -168,6 +170,18 @@ class _ZeroBuffer:
         if span != (a.size - 1) * a.itemsize:  # gaps between the elements: not one dense block
             return None
         return numpy.lib.stride_tricks.as_strided(buffer, a.shape, a.strides, writeable=False)
+
+
+def _read_only_zeros(size: int, dtype):
+    """``size`` zeros of ``dtype`` that share the kernel's zero page (a plain read-only array elsewhere)."""
+    try:
+        memory = mmap.mmap(-1, size * numpy.dtype(dtype).itemsize, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+                           prot=mmap.PROT_READ)
+    except (AttributeError, OSError, TypeError):  # no POSIX mmap flags (Windows)
+        zeros = numpy.zeros(size, dtype=dtype)
+        zeros.flags.writeable = False
+        return zeros
+    return numpy.frombuffer(memory, dtype=dtype, count=size)  # read-only, as the mapping
 
 
 zero_buffer = _ZeroBuffer()
