@@ -64,3 +64,4 @@ def compare(model, compiled, X, tolerance=1e-6):
 @pytest.fixture
 def same_as_sklearn():
     return compare
+

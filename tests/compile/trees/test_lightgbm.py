@@ -7,6 +7,8 @@ branches and add the leaves in LightGBM's order, in float64.
 import numpy as np
 import pytest
 
+from booster_data import fit_classifiers, with_nans
+
 lightgbm = pytest.importorskip("lightgbm")
 
 import glassbox.compile as gbc  # noqa: E402
@@ -15,12 +17,6 @@ from glassbox.compile.registry import UnsupportedModelError  # noqa: E402
 STRATEGIES = ["auto", "gemm", "tree_traversal", "perfect_tree_traversal"]
 DEPTHS = [1, 3, 8, None]
 QUIET = {"verbose": -1, "n_jobs": 1}
-
-
-def with_nans(X, share=0.15, seed=0):
-    X = np.array(X, dtype=np.float64)
-    X[np.random.default_rng(seed).random(X.shape) < share] = np.nan
-    return X
 
 
 def size_for(depth):
@@ -40,14 +36,9 @@ def assert_scores_equal(model, compiled, X):
 @pytest.fixture(scope="module")
 def classifiers(synthetic):
     """(task, depth) -> (fitted LGBMClassifier, test rows with NaNs), fitted once for every strategy."""
-    fitted = {}
-    for task in ("binary", "multiclass"):
-        X, y = synthetic[task]
-        X = with_nans(X, seed=1)
-        for depth in DEPTHS:
-            model = lightgbm.LGBMClassifier(n_estimators=8, random_state=0, **size_for(depth), **QUIET)
-            fitted[task, depth] = (model.fit(X[:300], y[:300]), X[300:])
-    return fitted
+    return fit_classifiers(
+        lambda depth: lightgbm.LGBMClassifier(n_estimators=8, random_state=0, **size_for(depth), **QUIET),
+        synthetic, DEPTHS)
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
