@@ -88,7 +88,8 @@ def test_torch_also_rejects_mean_of_integers():
         torch.arange(4).mean()
 
 
-# Large contiguous float inputs take sum_array's einsum cascade (rows cut into blocks, block sums added pairwise)
+# Large contiguous float inputs take sum_array's cascade (rows cut into blocks summed by a product with ones,
+# block sums added pairwise)
 LARGE_REDUCTIONS = {
     "sum_last": ((64, 100), lambda x: x.sum(-1)),
     "sum_trailing_keepdim": ((4, 30, 50), lambda x: x.sum((1, 2), keepdim=True)),
@@ -124,4 +125,6 @@ def test_sum_array_equals_numpy_to_rounding():
         np.testing.assert_allclose(ours, exact.sum(axis=axes, keepdims=keepdims), rtol=1e-5, atol=2e-3)
     special = values.copy()
     special[0, 5], special[1, 19_000], special[2, :2] = np.inf, np.nan, (np.inf, -np.inf)
-    np.testing.assert_array_equal(sum_array(special, (1,))[:3], [np.inf, np.nan, np.nan])
+    np.testing.assert_array_equal(sum_array(special, (1,))[:3], [np.inf, np.nan, np.nan])  # and no warning
+    huge = np.full((2, 5000), 1e35, dtype=np.float32)
+    np.testing.assert_array_equal(sum_array(huge, None), np.float32(np.inf))
