@@ -147,6 +147,7 @@ def test_winograd_fits_only_three_by_three_stride_one_with_many_channels():
     assert not winograd_fits((many, many, 1, 3), 1, (1, 1), (1, 1))  # a conv1d's kernel
     assert not winograd_fits((many, 1, 3, 3), many, (1, 1), (1, 1))  # depthwise: one channel per group
     assert not winograd_fits((many // 2, many, 3, 3), 1, (1, 1), (1, 1))
+    assert not winograd_fits((many, many, 3, 3), 1, (1, 1), (1, 1), "cuda")  # on a GPU im2col is faster
 
 
 def test_float32_stays_float32():

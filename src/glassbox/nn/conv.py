@@ -24,7 +24,7 @@ import math
 
 import numpy
 
-from glassbox import creation, dtypes
+from glassbox import backend, creation, dtypes
 from glassbox.ops.conv import Convolution, TransposedConvolution, conv_output_size, transposed_output_size
 from glassbox.ops.winograd import WinogradConvolution, winograd_fits
 from glassbox.tensor import Tensor
@@ -137,7 +137,7 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims: i
         input, weight = input.reshape(*input.shape[:2], 1, -1), weight.reshape(*weight.shape[:2], 1, -1)
         stride, dilation, pads = (1, *stride), (1, *dilation), ((0, 0), *pads)
     arguments = (input, weight) if bias is None else (input, weight, bias)
-    if winograd_fits(tuple(weight.shape), groups, stride, dilation):
+    if winograd_fits(tuple(weight.shape), groups, stride, dilation, backend.device_of(input.data)):
         output = WinogradConvolution.apply(*arguments, padding=pads[0] + pads[1], groups=groups)
     else:
         output = Convolution.apply(*arguments, stride=stride, padding=pads[0] + pads[1], dilation=dilation,
