@@ -49,6 +49,54 @@ def compare(ours, anchor, rounds: int = 7, min_seconds: float = 0.05) -> tuple[f
     return statistics.median(ours_times), statistics.median(anchor_times)
 
 
+def classifier_training_steps(make, x, y, optimizer: str = "Adam", device: str = "cpu", seed=None, **options):
+    """One cross-entropy training step of the same classifier in glassbox and in PyTorch: (ours, theirs).
+
+    ``make(nn)`` builds the model from either library's ``nn``; PyTorch's initial weights (seeded when ``seed``
+    is given) are copied into glassbox's. ``optimizer`` names a class both ``glassbox.optim`` and
+    ``torch.optim`` have, built with ``options``. On "cuda" each step ends with its library's synchronisation.
+    """
+    import torch
+
+    import glassbox as gb
+    import glassbox.nn.functional as F
+    from glassbox import nn, optim
+
+    if seed is not None:
+        torch.manual_seed(seed)
+    theirs_model = make(torch.nn)
+    ours_model = make(nn)
+    ours_model.load_state_dict({k: v.detach().numpy().copy() for k, v in theirs_model.state_dict().items()})
+    theirs_model.to(device)
+    ours_model.to(device)
+    ours_optimizer = getattr(optim, optimizer)(ours_model.parameters(), **options)
+    theirs_optimizer = getattr(torch.optim, optimizer)(theirs_model.parameters(), **options)
+    ours_x, ours_y = gb.tensor(x, device=device), gb.tensor(y, device=device)
+    theirs_x, theirs_y = torch.tensor(x, device=device), torch.tensor(y, device=device)
+    if device == "cuda":
+        import cupy
+
+        ours_sync, theirs_sync = cupy.cuda.Device().synchronize, torch.cuda.synchronize
+    else:
+        ours_sync = theirs_sync = lambda: None  # noqa: E731
+
+    def ours_step():
+        loss = F.cross_entropy(ours_model(ours_x), ours_y)
+        ours_optimizer.zero_grad()
+        loss.backward()
+        ours_optimizer.step()
+        ours_sync()
+
+    def theirs_step():
+        loss = torch.nn.functional.cross_entropy(theirs_model(theirs_x), theirs_y)
+        theirs_optimizer.zero_grad()
+        loss.backward()
+        theirs_optimizer.step()
+        theirs_sync()
+
+    return ours_step, theirs_step
+
+
 def machine_description(threads: int) -> str:
     cpu = platform.processor() or platform.machine()
     try:

@@ -23,7 +23,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import compare, limit_threads, machine_description, print_table  # noqa: E402
+from common import (  # noqa: E402
+    classifier_training_steps,
+    compare,
+    limit_threads,
+    machine_description,
+    print_table,
+)
 
 VGG16_CONVS = [(3, 64, 224), (64, 64, 224), (128, 128, 112), (256, 256, 56), (512, 512, 28), (512, 512, 14)]
 
@@ -100,38 +106,16 @@ def _forward_backward(ours, theirs, x, input_grad: bool, ours_array=None):
 
 def _cnn_step():
     """One SGD step of the benchmark CNN on a batch of 64 MNIST-sized images."""
-    import torch
-
-    import glassbox as gb
-    import glassbox.nn.functional as F
-    from glassbox import optim
 
     def make(nn):
         return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
 
-    ours, theirs = _twin_layers(make)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, size=64)
-    ours_x, ours_y, theirs_x, theirs_y = gb.tensor(x), gb.tensor(y), torch.tensor(x), torch.tensor(y)
-    ours_optimizer = optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
-    theirs_optimizer = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9)
-
-    def ours_call():
-        loss = F.cross_entropy(ours(ours_x), ours_y)
-        ours_optimizer.zero_grad()
-        loss.backward()
-        ours_optimizer.step()
-
-    def theirs_call():
-        loss = torch.nn.functional.cross_entropy(theirs(theirs_x), theirs_y)
-        theirs_optimizer.zero_grad()
-        loss.backward()
-        theirs_optimizer.step()
-
-    return ours_call, theirs_call
+    return classifier_training_steps(make, x, y, "SGD", seed=0, lr=0.01, momentum=0.9)
 
 
 def _gflops(batch, c_in, c_out, size, kernel=3) -> float:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import compare, format_time  # noqa: E402
+from common import classifier_training_steps, compare, format_time  # noqa: E402
 
 
 def _layers(module, workload: str):
@@ -36,43 +36,11 @@ def _layers(module, workload: str):
 
 def training_steps(workload: str, seed: int = 0):
     """The two step functions, each ending with its library's device synchronisation."""
-    import cupy
-    import torch
-
-    import glassbox as gb
-    import glassbox.nn.functional as F
-    from glassbox import nn, optim
-
     batch, shape = (128, (784,)) if workload == "mlp" else (64, (1, 28, 28))
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch, *shape)).astype(np.float32)
     y = rng.integers(0, 10, size=batch)
-
-    theirs_model = _layers(torch.nn, workload)
-    ours_model = _layers(nn, workload)
-    ours_model.load_state_dict({k: v.detach().numpy() for k, v in theirs_model.state_dict().items()})
-    theirs_model.to("cuda")
-    ours_model.to("cuda")
-    ours_optimizer = optim.Adam(ours_model.parameters(), lr=1e-3)
-    theirs_optimizer = torch.optim.Adam(theirs_model.parameters(), lr=1e-3)
-    ours_x, ours_y = gb.tensor(x, device="cuda"), gb.tensor(y, device="cuda")
-    theirs_x, theirs_y = torch.tensor(x, device="cuda"), torch.tensor(y, device="cuda")
-
-    def ours_step():
-        loss = F.cross_entropy(ours_model(ours_x), ours_y)
-        ours_optimizer.zero_grad()
-        loss.backward()
-        ours_optimizer.step()
-        cupy.cuda.Device().synchronize()
-
-    def theirs_step():
-        loss = torch.nn.functional.cross_entropy(theirs_model(theirs_x), theirs_y)
-        theirs_optimizer.zero_grad()
-        loss.backward()
-        theirs_optimizer.step()
-        torch.cuda.synchronize()
-
-    return ours_step, theirs_step
+    return classifier_training_steps(lambda module: _layers(module, workload), x, y, "Adam", device="cuda", lr=1e-3)
 
 
 def main(argv=None):

@@ -22,16 +22,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import compare, format_time, limit_threads, machine_description  # noqa: E402
+from common import (  # noqa: E402
+    classifier_training_steps,
+    compare,
+    format_time,
+    limit_threads,
+    machine_description,
+)
 
 
 def mlp_workload(seed: int = 0):
-    import torch
-
-    import glassbox as gb
-    import glassbox.nn.functional as F
-    from glassbox import nn, optim
-
     sizes = [784, 512, 256, 10]
     batch = 128
     rng = np.random.default_rng(seed)
@@ -46,25 +46,7 @@ def mlp_workload(seed: int = 0):
                 out.append(module.ReLU())
         return module.Sequential(*out)
 
-    ours_model = layers(nn)
-    theirs_model = layers(torch.nn)
-    ours_model.load_state_dict({k: v.detach().numpy() for k, v in theirs_model.state_dict().items()})
-    ours_optimizer = optim.Adam(ours_model.parameters(), lr=1e-3)
-    theirs_optimizer = torch.optim.Adam(theirs_model.parameters(), lr=1e-3)
-    ours_x, ours_y = gb.tensor(x), gb.tensor(y)
-    theirs_x, theirs_y = torch.tensor(x), torch.tensor(y)
-
-    def ours_step():
-        loss = F.cross_entropy(ours_model(ours_x), ours_y)
-        ours_optimizer.zero_grad()
-        loss.backward()
-        ours_optimizer.step()
-
-    def theirs_step():
-        loss = torch.nn.functional.cross_entropy(theirs_model(theirs_x), theirs_y)
-        theirs_optimizer.zero_grad()
-        loss.backward()
-        theirs_optimizer.step()
+    ours_step, theirs_step = classifier_training_steps(layers, x, y, "Adam", lr=1e-3)
 
     # the GEMMs of one step: forward x@Wᵀ, backward dX = dY@W and dW = dYᵀ@X per layer
     flops = sum(3 * 2 * batch * sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
@@ -85,12 +67,6 @@ def mlp_workload(seed: int = 0):
 
 
 def cnn_workload(seed: int = 0):
-    import torch
-
-    import glassbox as gb
-    import glassbox.nn.functional as F
-    from glassbox import nn, optim
-
     batch = 64
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch, 1, 28, 28)).astype(np.float32)
@@ -103,25 +79,7 @@ def cnn_workload(seed: int = 0):
             module.Flatten(), module.Linear(64 * 7 * 7, 128), module.ReLU(), module.Linear(128, 10),
         )
 
-    ours_model = layers(nn)
-    theirs_model = layers(torch.nn)
-    ours_model.load_state_dict({k: v.detach().numpy() for k, v in theirs_model.state_dict().items()})
-    ours_optimizer = optim.Adam(ours_model.parameters(), lr=1e-3)
-    theirs_optimizer = torch.optim.Adam(theirs_model.parameters(), lr=1e-3)
-    ours_x, ours_y = gb.tensor(x), gb.tensor(y)
-    theirs_x, theirs_y = torch.tensor(x), torch.tensor(y)
-
-    def ours_step():
-        loss = F.cross_entropy(ours_model(ours_x), ours_y)
-        ours_optimizer.zero_grad()
-        loss.backward()
-        ours_optimizer.step()
-
-    def theirs_step():
-        loss = torch.nn.functional.cross_entropy(theirs_model(theirs_x), theirs_y)
-        theirs_optimizer.zero_grad()
-        loss.backward()
-        theirs_optimizer.step()
+    ours_step, theirs_step = classifier_training_steps(layers, x, y, "Adam", lr=1e-3)
 
     # each conv as im2col GEMM (rows = output positions, K = in·3·3) and each Linear: (rows, K, out, needs dX);
     # glassbox's second conv runs as Winograd F(2×2, 3×3) with 2.25× fewer multiplications: an effective rate
