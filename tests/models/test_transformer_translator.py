@@ -7,6 +7,7 @@ import glassbox as gb
 import glassbox.nn.functional as F
 from glassbox import optim
 from glassbox.models.transformer_translator import TransformerTranslator
+from glassbox.optim.lr_scheduler import LambdaLR
 
 SOURCE_VOCAB, TARGET_VOCAB = 11, 9
 
@@ -96,27 +97,32 @@ def test_greedy_decoding_writes_the_argmax_of_its_own_prefix():
 
 @pytest.mark.slow
 def test_learns_to_reverse_short_sequences():
+    # Warm-up then linear decay, as transformers are trained: with a constant rate Adam's late spikes make the
+    # result hang on the seed and on the last bit of the BLAS kernels (exact match 0.42-0.98 at 400 steps)
+    steps = 600
     gb.manual_seed(4)
     model = TransformerTranslator(9, 9, d_model=32, nhead=2, num_encoder_layers=2, num_decoder_layers=2,
                                   dim_feedforward=64, dropout=0.0, max_len=64)
-    optimizer = optim.Adam(model.parameters(), lr=3e-3)
+    optimizer = optim.Adam(model.parameters(), lr=5e-3)
+    schedule = LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 40) * (1 - step / steps))
     rng = np.random.default_rng(4)
 
     def reversal_batch(size):
         source = rng.integers(4, 9, size=(size, 5))
         return source, np.concatenate([source[:, ::-1], np.full((size, 1), model.eos_index)], axis=1)
 
-    for _ in range(400):
+    for _ in range(steps):
         source, target = reversal_batch(32)
         logits = model(gb.tensor(source), None, gb.tensor(target))
         loss = F.cross_entropy(logits.transpose(1, 2), gb.tensor(target))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        schedule.step()
     assert loss.item() < 0.1 * math.log(9)
-    source, target = reversal_batch(64)
+    source, target = reversal_batch(256)
     tokens = model.eval().greedy_decode(gb.tensor(source), max_length=6).numpy()
-    assert (tokens == target).all(axis=1).mean() >= 0.9
+    assert (tokens == target).all(axis=1).mean() >= 0.95
 
 
 def test_bad_arguments_fail_clearly():

@@ -167,7 +167,10 @@ def test_save_and_load(tmp_path, synthetic):
     compiled = gbc.convert(model)
     compiled.save(tmp_path / "model.safetensors")
     loaded = gbc.load(tmp_path / "model.safetensors")
-    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), compiled.predict_proba(X))
+    assert_scores_equal(model, loaded, X)
+    # the link (a sigmoid) is NumPy's exp against LightGBM's C library's: equal to within an ulp or two
+    np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), rtol=1e-14, atol=0)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
