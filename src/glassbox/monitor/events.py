@@ -75,13 +75,9 @@ class EventHub:
         by_run: dict[str, list] = {}
         for run_id, name, step, value in changes["points"]:
             by_run.setdefault(run_id, []).append([name, step, value])
-        # status first: a dashboard learns of a new run before its first points
-        events = []
         for change in changes["changes"]:
             self.run_names[change["run_id"]] = change["name"]
-            events.append(server_sent_event("status", change))
-        events += [server_sent_event("points", {"run_id": run_id, "points": points})
-                   for run_id, points in by_run.items()]
+        events = ordered_events(changes["changes"], dict(by_run))
         for subscriber in list(self.subscribers):
             for event in events:
                 subscriber.put(event)
@@ -99,6 +95,34 @@ class EventHub:
                 run = {"id": run_id, "name": self.run_names.get(run_id, run_id), "status": "running"}
                 for name, step, value in points:
                     self.notifier.check_point(run, name, step, value)
+
+
+def ordered_events(changes: list[dict], by_run: dict[str, list]) -> list[str]:
+    """The ``status`` and ``points`` events of one read of the store, in the order a dashboard needs them.
+
+    Points and status changes are kept in two tables with no common clock, and one read may hold a run's
+    start, its last points and its end. A run's points go right after its last change to "running" in the
+    read (a dashboard learns of a run before its points), or, without one, before its first change (its
+    last points before "finished" or "failed"); points of runs without changes come last.
+    """
+    last_start = {change["run_id"]: index for index, change in enumerate(changes) if change["status"] == "running"}
+    events = []
+
+    def points_of(run_id):
+        points = by_run.pop(run_id, None)
+        if points:
+            events.append(server_sent_event("points", {"run_id": run_id, "points": points}))
+
+    for index, change in enumerate(changes):
+        run_id = change["run_id"]
+        if run_id not in last_start:
+            points_of(run_id)
+        events.append(server_sent_event("status", change))
+        if last_start.get(run_id) == index:
+            points_of(run_id)
+    for run_id in list(by_run):
+        points_of(run_id)
+    return events
 
 
 async def watchdog(store, hub: EventHub, heartbeat_timeout: float, stall_timeout: float | None,
