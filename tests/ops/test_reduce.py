@@ -112,6 +112,22 @@ def test_large_reduction_matches_torch(name, dtype):
 
 def test_large_sum_of_strided_input_matches_torch():
     check(lambda x: x.t().sum(1), [(300, 200)])
+    # a whole sum of a transposed or permuted block is read in memory order; of a stepped view, as it is
+    check(lambda x: x.t().sum(), [(300, 200)])
+    check(lambda x: x.permute(2, 0, 1).mean(), [(20, 30, 40)], dtype="float64")
+    check(lambda x: x.permute(1, 0, 2).sum((0, 1, 2), keepdim=True), [(20, 30, 40)])
+    check(lambda x: x[:, ::2].sum(), [(300, 200)])
+
+
+def test_sum_array_of_permuted_and_broadcast_arrays():
+    from glassbox.ops.reduce import sum_array
+
+    values = np.random.default_rng(4).standard_normal((30, 40, 50)).astype(np.float32)
+    for view in (values.transpose(2, 0, 1), values.T, values[::-1], np.broadcast_to(values[:1], values.shape)):
+        for keepdims in (False, True):
+            ours = sum_array(view, None if keepdims else tuple(range(3)), keepdims)
+            assert ours.dtype == np.float32 and ours.shape == view.sum(keepdims=keepdims).shape
+            np.testing.assert_allclose(ours, np.full(ours.shape, view.astype(np.float64).sum()), rtol=1e-5)
 
 
 def test_sum_array_equals_numpy_to_rounding():
