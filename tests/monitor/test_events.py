@@ -35,8 +35,9 @@ def test_points_of_a_running_run_come_before_its_end():
 def test_a_resumed_run_gets_its_points_after_the_new_start_and_runs_do_not_mix():
     changes = [change("a", "running"), change("b", "running"), change("a", "killed"), change("a", "running")]
     points = {"a": [["loss", 0, 1.0]], "b": [["loss", 0, 2.0]], "c": [["acc", 3, 0.9]]}
-    events = ordered_events(changes, dict(points))
+    events = ordered_events(changes, points)
     assert kinds(events) == [("status", "a", "running"), ("status", "b", "running"), ("points", "b", 1),
                              ("status", "a", "killed"), ("status", "a", "running"), ("points", "a", 1),
                              ("points", "c", 1)]
+    assert list(points) == ["a", "b", "c"]  # the caller's points are left as they were
     assert ordered_events([], {}) == []

@@ -77,7 +77,7 @@ class EventHub:
             by_run.setdefault(run_id, []).append([name, step, value])
         for change in changes["changes"]:
             self.run_names[change["run_id"]] = change["name"]
-        events = ordered_events(changes["changes"], dict(by_run))
+        events = ordered_events(changes["changes"], by_run)
         for subscriber in list(self.subscribers):
             for event in events:
                 subscriber.put(event)
@@ -106,10 +106,11 @@ def ordered_events(changes: list[dict], by_run: dict[str, list]) -> list[str]:
     last points before "finished" or "failed"); points of runs without changes come last.
     """
     last_start = {change["run_id"]: index for index, change in enumerate(changes) if change["status"] == "running"}
+    waiting = dict(by_run)  # runs whose points are not placed yet
     events = []
 
     def points_of(run_id):
-        points = by_run.pop(run_id, None)
+        points = waiting.pop(run_id, None)
         if points:
             events.append(server_sent_event("points", {"run_id": run_id, "points": points}))
 
@@ -120,7 +121,7 @@ def ordered_events(changes: list[dict], by_run: dict[str, list]) -> list[str]:
         events.append(server_sent_event("status", change))
         if last_start.get(run_id) == index:
             points_of(run_id)
-    for run_id in list(by_run):
+    for run_id in list(waiting):
         points_of(run_id)
     return events
 
