@@ -203,10 +203,11 @@ class PerfectTrees(Operator):
 
 
 def _take(xp, array, index, out, axis=None):
-    """``array.take(index, axis)`` into ``out``. The indices are in range by construction: NumPy's 'clip'
-    mode skips the copy that its default mode makes of ``out`` (to leave it untouched on an error)."""
+    """``array.take(index, axis)`` into ``out``. The indices are in range by construction, so every mode
+    gives the same result; NumPy's default mode first copies ``out`` (to leave it untouched on an error),
+    and of the two that do not, 'wrap' runs its loop ~10 % faster than 'clip' here (bench/compile.py)."""
     if xp is numpy:
-        return numpy.take(array, index, axis=axis, out=out, mode="clip")
+        return numpy.take(array, index, axis=axis, out=out, mode="wrap")
     return xp.take(array, index, axis=axis, out=out)
 
 
