@@ -24,11 +24,10 @@ def data():
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4, 6])
-@pytest.mark.parametrize("dense_levels", [(0, 0), (1, 1), (2, 2), (3, 2), (3, 3)])
+@pytest.mark.parametrize("dense_levels", [0, 1, 2, 3, 4])
 def test_every_split_between_row_by_row_and_lookup_levels(data, monkeypatch, depth, dense_levels):
     """Each number of row-by-row levels, with lookups after them, gives the same sums as scikit-learn."""
-    monkeypatch.setattr(perfect_tree_traversal, "DENSE_LEVELS", dense_levels[0])
-    monkeypatch.setattr(perfect_tree_traversal, "SHARED_DENSE_LEVELS", dense_levels[1])
+    monkeypatch.setattr(perfect_tree_traversal, "DENSE_LEVELS", dense_levels)
     X, y = data
     model = RandomForestRegressor(12, max_depth=depth, max_features=0.5, random_state=0).fit(X, y)
     compiled = gbc.convert(model, "perfect_tree_traversal")

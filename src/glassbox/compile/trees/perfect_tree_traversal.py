@@ -18,8 +18,8 @@ depths (up to about 12) where it is chosen.
 Two more savings, both exact. The first levels have few nodes per tree (1, 2,
 4): every node there is compared with whole rows of ``Z`` and each sample's own
 decision is picked from those with boolean operations, no per-sample lookup
-(trees of depth <= 3 are evaluated this way throughout, the first two levels of
-deeper ones). Past them, on float32 features, a node's column and threshold are
+(trees of depth <= 3 are evaluated this way throughout, the first three levels
+of deeper ones). Past them, on float32 features, a node's column and threshold are
 packed in one int64 and compared with integer keys of the samples (see
 ``structure.order_keys``): one lookup instead of two; in a chunk without missing
 values they read ``Z`` without its NaN → -inf copies (``structure.fold_copies``),
@@ -43,8 +43,7 @@ from glassbox.compile.trees.structure import (
 )
 
 MAX_PADDED_NODES = 1 << 26  # trees · 2^depth beyond this would take gigabytes: use TreeTraversal
-DENSE_LEVELS = 3  # trees this shallow are compared row by row all the way down (no per-sample lookups, no keys)
-SHARED_DENSE_LEVELS = 2  # deeper trees: only the first two levels (1 and 2 nodes per tree) are
+DENSE_LEVELS = 3  # levels (1, 2 and 4 nodes per tree) compared row by row: no per-sample lookups, no keys
 
 
 class PerfectTrees(Operator):
@@ -106,7 +105,7 @@ class PerfectTrees(Operator):
         xp = backend.module_of(Z)
         samples = Z.shape[1]
         depth = len(self.level_columns)
-        dense = depth if depth <= DENSE_LEVELS else SHARED_DENSE_LEVELS
+        dense = min(depth, DENSE_LEVELS)
         count = self.leaf_values.shape[0] >> depth
         blocks = tree_blocks(count, samples)
         work = _Workspace(xp, blocks[0][1] - blocks[0][0], samples, dense, Z.dtype, self.leaf_values)

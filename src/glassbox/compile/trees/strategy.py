@@ -27,7 +27,6 @@ from glassbox.compile.trees.gemm import GEMMTrees
 from glassbox.compile.trees.perfect_tree_traversal import (
     DENSE_LEVELS,
     MAX_PADDED_NODES,
-    SHARED_DENSE_LEVELS,
     PerfectTrees,
 )
 from glassbox.compile.trees.structure import prepare
@@ -71,7 +70,7 @@ def estimated_costs(depth: int, trees: int, features: int, batch: int, nodes: in
         + CALLS_PER_LEVEL * max(depth, 1) * CALL_NANOSECONDS / batch,
     }
     if trees << depth <= MAX_PADDED_NODES:
-        row_by_row = depth if depth <= DENSE_LEVELS else SHARED_DENSE_LEVELS
+        row_by_row = min(depth, DENSE_LEVELS)
         levels = sum((1 << level) * ROW_COMPARE_NANOSECONDS + ((1 << level) - 1) * PICK_NANOSECONDS
                      for level in range(row_by_row))
         levels += NUMBER_NANOSECONDS + (depth - row_by_row) * LOOKUP_PERFECT_NANOSECONDS
