@@ -58,8 +58,10 @@ def sum_array(a, axes, keepdims: bool = False):
     blocks are summed by the product, and the block sums are added pairwise: a cascade whose error stays
     of the order of NumPy's own.
     """
-    if not (type(a) is numpy.ndarray and a.size >= FAST_SUM_MIN_SIZE and a.dtype.char in "fd"):
+    if type(a) is not numpy.ndarray:
         return a.sum(axis=axes, keepdims=keepdims)
+    if a.size < FAST_SUM_MIN_SIZE or a.dtype.char not in "fd":
+        return numpy.add.reduce(a, axis=axes, keepdims=keepdims)  # a.sum without its Python wrapper
     ndim = a.ndim
     if not a.flags.c_contiguous:
         ordered = _in_memory_order(a) if axes is None or len(axes) == ndim else None

@@ -127,15 +127,34 @@ class Sigmoid(Function):
 
     def forward(self, a):
         xp = backend.module_of(a)
-        out = xp.negative(a)
-        with numpy.errstate(over="ignore"):
-            xp.exp(out, out=out)
-        out += 1
+        out = _exp_in_place(xp.negative(a), xp)
+        xp.add(out, _one(out), out=out)
         self.out = xp.reciprocal(out, out=out)
         return self.out
 
     def backward(self, grad):
         return grad * (self.out * (1 - self.out))
+
+
+@numpy.errstate(over="ignore")  # as a decorator its settings are made once, not on every call
+def _exp_in_place(x, xp):
+    """e^x into x, where an overflow to inf is the right answer (it makes 1 / (1 + e^x) zero)."""
+    return xp.exp(x, out=x)
+
+
+_ONES: dict = {}
+
+
+def _one(like):
+    """1 as an operand for ``like``: a 0-d array of its dtype on the CPU (NumPy adds one of those to a small
+    array in half the time it takes for the Python number 1, whose type it must first resolve)."""
+    if type(like) is not numpy.ndarray:
+        return 1
+    one = _ONES.get(like.dtype)
+    if one is None:
+        one = _ONES[like.dtype] = numpy.ones((), dtype=like.dtype)
+        one.flags.writeable = False
+    return one
 
 
 class _ZeroBuffer:
