@@ -75,6 +75,9 @@ class enable_grad(_GradMode):
     mode = True
 
 
+_new_tensor = object.__new__
+
+
 class Function:
     """A primitive operation: ``forward`` on arrays, ``backward`` from output gradient to input gradients.
 
@@ -108,10 +111,18 @@ class Function:
             array = function.forward(inputs[0].data, **options)
         else:
             array = function.forward(*[t.data for t in inputs], **options)
-        out = Tensor._wrap(array, requires_grad)
+        if isinstance(array, numpy.generic):  # Tensor._wrap, inlined: every op passes here
+            array = numpy.asarray(array)
+        out = _new_tensor(Tensor)
+        out.data = array
+        out.requires_grad = requires_grad
+        out.grad = None
+        out._retains_grad = False
         if requires_grad:
             function.parents = inputs
             out._ctx = function
+        else:
+            out._ctx = None
         return out
 
     def release(self):
