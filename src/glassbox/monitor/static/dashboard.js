@@ -73,8 +73,14 @@ function renderRuns() {
   for (const row of body.querySelectorAll("tr")) row.style.borderLeft = `4px solid ${colorOf(row.dataset.runId)}`;
 }
 
+let runsRequests = 0;
+
 async function loadRuns() {
+  // Several loads can be on their way at once (a new run's status event, a reconnection); answers may come
+  // back in any order, and only the last one asked for knows every run: an older one would drop newer runs.
+  const request = ++runsRequests;
   const { runs } = await api("/api/runs");
+  if (request !== runsRequests) return;
   state.runs = new Map(runs.map((run) => [run.id, run]));
   if (!state.userPicked) state.selected = new Set(runs.slice(0, AUTO_SELECT).map((run) => run.id));
   renderRuns();
@@ -84,6 +90,12 @@ async function loadRuns() {
 
 async function loadRun(runId) {
   const detail = await api(`/api/runs/${encodeURIComponent(runId)}`);
+  // metrics whose first points came live while this request was on its way are not in its answer yet
+  const prefix = seriesKey(runId, "");
+  for (const key of state.series.keys()) {
+    const metric = key.slice(prefix.length);
+    if (key.startsWith(prefix) && !detail.metrics.includes(metric)) detail.metrics.push(metric);
+  }
   state.details.set(runId, detail);
   await Promise.all(detail.metrics.map(async (metric) => {
     const result = await api(`/api/runs/${encodeURIComponent(runId)}/points?name=${encodeURIComponent(metric)}` +
