@@ -241,7 +241,8 @@ class _Workspace:
         self.compared = [xp.empty((trees << level, samples), dtype=bool) for level in range(dense)]
         self.scratch = xp.empty((max(widest // 2, 1), samples), dtype=bool)
         self.code = xp.empty(shape, dtype=xp.int8)
-        self.tree_starts = (xp.arange(trees, dtype=xp.int64) << dense)[:, None]
+        # each tree's first leaf, repeated along the samples: the sum with the (trees, n) codes then needs no broadcast
+        self.tree_starts = xp.repeat((xp.arange(trees, dtype=xp.int64) << dense)[:, None], samples, axis=1)
         self.leaves = xp.empty((trees + 1, samples, leaf_values.shape[1]), dtype=leaf_values.dtype)
         self._floats = {}
 
