@@ -9,8 +9,8 @@ internal nodes and ``L`` leaves per tree (padded), ``F`` features and batches of
                             + 2F · key (when D > R)                               + calls_level · D · call / B
     tree_traversal          T · D · lookup_traversal · cache(T · nodes)            + calls_level · D · call / B
 
-where ``R`` is the number of levels perfect_tree_traversal compares row by row (all
-``D`` for trees of depth <= 3, else 2): each of their ``2^l`` nodes per tree is
+where ``R`` is the number of levels perfect_tree_traversal compares row by row
+(``min(D, 3)``): each of their ``2^l`` nodes per tree is
 compared with a whole row of ``Z``, and the sample's own decision picked out.
 A lookup is a gather from ``Z`` (``F · B`` values, slower once they leave the
 cache) plus the table reads; ``cache(·)`` grows the lookup cost once the node
