@@ -213,7 +213,8 @@ TILE_ELEMENTS = 1 << 16  # (trees × rows) per pass: the working arrays stay in 
 def tree_blocks(count: int, samples: int, elements: int = TILE_ELEMENTS):
     """Consecutive ranges of trees whose (trees × samples) working arrays hold about ``elements`` values."""
     size = max(1, elements // max(1, samples))
-    size = -(-count // -(-count // size))  # the same number of blocks, of even sizes (no small last block)
+    blocks = -(-count // size)  # as many blocks as that size needs …
+    size = -(-count // blocks)  # … of even sizes: no small last block
     return [(start, min(count, start + size)) for start in range(0, count, size)]
 
 
