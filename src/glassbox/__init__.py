@@ -7,6 +7,7 @@
 """
 
 from glassbox import allocator, dtypes
+from glassbox.autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from glassbox.backend import cuda_is_available
 from glassbox.creation import (
     arange,
@@ -134,7 +135,7 @@ from glassbox.ops import (
 )
 from glassbox.random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from glassbox.serialization import load, save
-from glassbox.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from glassbox.tensor import Tensor
 
 __version__ = "0.1.0"
 

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 
 from glassbox import backend, dtypes, nn, optim
 from glassbox import random as gb_random
+from glassbox.autograd import no_grad
 from glassbox.creation import arange
 from glassbox.nn.attention import scaled_dot_product_attention
 from glassbox.nn.functional import cross_entropy, gelu
 from glassbox.ops import movement
-from glassbox.tensor import Tensor, no_grad
+from glassbox.tensor import Tensor
 
 
 @dataclass

@@ -12,7 +12,8 @@ attribute is True (built with ``softmax=True``) already returns probabilities.
 
 from __future__ import annotations
 
-from glassbox.tensor import Tensor, no_grad
+from glassbox.autograd import no_grad
+from glassbox.tensor import Tensor
 
 
 def _logits(model, x) -> Tensor:

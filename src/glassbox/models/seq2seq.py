@@ -38,8 +38,9 @@ import numpy
 
 from glassbox import nn
 from glassbox import random as gb_random
+from glassbox.autograd import no_grad
 from glassbox.ops import movement
-from glassbox.tensor import Tensor, no_grad
+from glassbox.tensor import Tensor
 
 _CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
 _ATTENTIONS = (None, "bahdanau", "luong", "luong-dot")

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from glassbox import creation
-from glassbox.tensor import Tensor, no_grad
+from glassbox.autograd import no_grad
+from glassbox.tensor import Tensor
 
 
 @dataclass

@@ -28,7 +28,8 @@ import math
 import numpy
 
 from glassbox import nn
-from glassbox.tensor import Tensor, no_grad
+from glassbox.autograd import no_grad
+from glassbox.tensor import Tensor
 
 
 class TransformerTranslator(nn.Module):

@@ -32,9 +32,10 @@ import math
 import warnings
 
 from glassbox import backend, dtypes, ops
+from glassbox.autograd import Function, is_grad_enabled
 from glassbox.ops import elementwise
 from glassbox.ops.reduce import normalize_dims
-from glassbox.tensor import Function, Tensor, is_grad_enabled
+from glassbox.tensor import Tensor
 
 
 # ---- argument checks and in-place results ---------------------------------------------------------------

@@ -39,8 +39,9 @@ import numpy
 
 from glassbox import backend
 from glassbox import random as gb_random
+from glassbox.autograd import Function
 from glassbox.ops import movement
-from glassbox.tensor import Function, Tensor
+from glassbox.tensor import Tensor
 
 from .dropout import dropout as dropout_function
 

@@ -15,7 +15,8 @@ as the original formulation required). ``model.eval()`` switches it off.
 from __future__ import annotations
 
 from glassbox import random as gb_random
-from glassbox.tensor import Tensor, is_grad_enabled
+from glassbox.autograd import is_grad_enabled
+from glassbox.tensor import Tensor
 
 from .module import Module
 

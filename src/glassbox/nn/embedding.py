@@ -15,7 +15,8 @@ receives a gradient, so it stays zero during training.
 from __future__ import annotations
 
 from glassbox import backend, creation, dtypes
-from glassbox.tensor import Function, Tensor, no_grad
+from glassbox.autograd import Function, no_grad
+from glassbox.tensor import Tensor
 
 from . import init
 from .module import Module

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 
 from glassbox import creation, dtypes
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 
 from . import init
 from .module import Module

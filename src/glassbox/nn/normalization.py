@@ -34,7 +34,8 @@ import math
 import numbers
 
 from glassbox import backend, creation, dtypes
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 
 from . import init
 from .module import Module

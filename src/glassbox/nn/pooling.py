@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy
 
 from glassbox import backend
+from glassbox.autograd import is_grad_enabled
 from glassbox.ops.pooling import (
     AdaptiveMaxPool,
     AvgPool,
@@ -28,7 +29,7 @@ from glassbox.ops.pooling import (
     window_max,
     winner_indices,
 )
-from glassbox.tensor import Tensor, is_grad_enabled
+from glassbox.tensor import Tensor
 
 from .module import Module
 

@@ -16,7 +16,8 @@ from typing import NamedTuple
 import numpy
 
 from glassbox import backend
-from glassbox.tensor import Tensor, no_grad
+from glassbox.autograd import no_grad
+from glassbox.tensor import Tensor
 
 from .parameter import Parameter
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy
 
 from glassbox import nn
-from glassbox.tensor import Tensor, enable_grad
+from glassbox.autograd import enable_grad
+from glassbox.tensor import Tensor
 
 from . import converters
 from .converters import ExportError

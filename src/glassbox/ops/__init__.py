@@ -116,7 +116,7 @@ def _inplace(function, name):
     """``x.add_(y)`` style: write the result into ``x``'s memory when no graph is being recorded for it."""
 
     def method(self, *args, **kwargs):
-        from glassbox.tensor import is_grad_enabled
+        from glassbox.autograd import is_grad_enabled
 
         if is_grad_enabled() and (self.requires_grad or _any_requires_grad(args)):
             self._check_inplace(name)
@@ -132,7 +132,7 @@ def _augmented(function, name):
     """``x += y``: in place like PyTorch, except inside a recorded graph, where it rebinds ``x``."""
 
     def method(self, other):
-        from glassbox.tensor import is_grad_enabled
+        from glassbox.autograd import is_grad_enabled
 
         recording = is_grad_enabled() and (self.requires_grad or _any_requires_grad((other,)))
         if recording:

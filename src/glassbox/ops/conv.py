@@ -40,7 +40,7 @@ a convolution (im2col, then a product).
 from __future__ import annotations
 
 from glassbox import backend
-from glassbox.tensor import Function
+from glassbox.autograd import Function
 
 
 def conv_output_size(n: int, f: int, p: int, s: int, dilation: int = 1) -> int:

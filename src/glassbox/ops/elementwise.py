@@ -19,7 +19,8 @@ import numbers
 import numpy
 
 from glassbox import backend, dtypes
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 
 
 # ---- operand preparation: PyTorch's type promotion, numbers as 'weak' scalars ----------------------

@@ -9,7 +9,8 @@ why the backward scatters with ``add.at`` rather than plain assignment.
 from __future__ import annotations
 
 from glassbox import backend, dtypes
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 
 from .reduce import normalize_dims
 

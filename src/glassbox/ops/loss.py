@@ -30,7 +30,8 @@ cross-entropy, by the total weight sum_i w_(y_i) of the positions not ignored
 from __future__ import annotations
 
 from glassbox import backend
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 
 REDUCTIONS = ("none", "mean", "sum")
 LOG_FLOOR = -100.0  # PyTorch's clamp on log(p) in binary cross-entropy: a confident mistake costs 100, not inf

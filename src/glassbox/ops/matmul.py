@@ -9,7 +9,8 @@ broadcast; their gradients are summed back by the engine.
 
 from __future__ import annotations
 
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 
 from .elementwise import binary_operands
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 from glassbox import backend
-from glassbox.tensor import Function, Tensor, is_grad_enabled
+from glassbox.autograd import Function, is_grad_enabled
+from glassbox.tensor import Tensor
 
 from .reduce import normalize_dims
 

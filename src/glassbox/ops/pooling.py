@@ -23,7 +23,7 @@ size instead: window i of n inputs → m outputs spans [floor(i·n/m), ceil((i+1
 from __future__ import annotations
 
 from glassbox import backend
-from glassbox.tensor import Function
+from glassbox.autograd import Function
 
 from .conv import empty_in_layout, in_layout_of, pad_spatial
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy
 
 from glassbox import backend
-from glassbox.tensor import Function
+from glassbox.autograd import Function
 
 
 # ---- the packed-steps plumbing shared by every cell --------------------------------------------------------

@@ -15,7 +15,8 @@ from collections import namedtuple
 import numpy
 
 from glassbox import backend, dtypes
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 
 from . import elementwise as ew
 from . import unary

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy
 
 from glassbox import backend, dtypes
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 
 from .elementwise import cast
 from .reduce import normalize_dims, sum_array

@@ -43,7 +43,7 @@ that a block's transformed tiles are still in cache when the products read them.
 from __future__ import annotations
 
 from glassbox import backend
-from glassbox.tensor import Function
+from glassbox.autograd import Function
 
 # G of the docstring: U = G W Gᵀ turns a 3×3 filter into a 4×4 tile
 FILTER_TRANSFORM = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))

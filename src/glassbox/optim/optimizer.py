@@ -30,7 +30,8 @@ from collections import defaultdict
 import numpy
 
 from glassbox import backend
-from glassbox.tensor import Tensor, enable_grad
+from glassbox.autograd import enable_grad
+from glassbox.tensor import Tensor
 
 
 class Optimizer:

@@ -48,7 +48,8 @@ from collections import Counter
 import numpy
 
 from glassbox import backend
-from glassbox.tensor import Function, Tensor
+from glassbox.autograd import Function
+from glassbox.tensor import Tensor
 from glassbox.text.keyed_vectors import KeyedVectors
 
 __all__ = ["AverageWord2Vec", "KeyedVectors", "NegativeSamplingLoss", "Word2Vec", "negative_sampling_loss"]

@@ -26,8 +26,9 @@ import math
 import warnings
 
 from glassbox import backend
+from glassbox.autograd import no_grad
 from glassbox.nn import LeakyReLU, PReLU, ReLU, ReLU6
-from glassbox.tensor import Tensor, no_grad
+from glassbox.tensor import Tensor
 from glassbox.train.callbacks import Callback
 
 #: activation modules whose units can die: their output is ≤ 0 exactly where their input is

@@ -19,7 +19,8 @@ import os
 import warnings
 
 from glassbox import ops
-from glassbox.tensor import Tensor, no_grad
+from glassbox.autograd import no_grad
+from glassbox.tensor import Tensor
 from glassbox.train.callbacks import CallbackList, History
 from glassbox.train.checkpoint import load_checkpoint, save_checkpoint
 from glassbox.train.metrics import get_metric
