@@ -100,6 +100,16 @@ def test_sigmoid_is_stable_for_large_inputs():
     check(lambda x: x.sigmoid(), inputs=[values])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+def test_large_sigmoid_tanh_relu_match_torch(name, dtype):
+    """Arrays past the size where float32 sigmoid switches to its exp2 form, over the range where e^-x neither
+    overflows nor is negligible, and past it."""
+    check(lambda x: getattr(x, name)(), [(64, 200)], dtype=dtype, low=-40, high=40)
+    extremes = np.resize(np.array([-1000.0, -88.0, -20.0, 0.0, 20.0, 88.0, 1000.0], dtype=dtype), (80, 60))
+    check(lambda x: getattr(x, name)(), inputs=[extremes])
+
+
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum", "where"])
 def test_binary_finite_difference(name):
     finite_difference_check(BINARY[name], [(3, 1), (4,)], low=0.5 if name == "div" else -2)

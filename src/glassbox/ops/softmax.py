@@ -18,6 +18,7 @@ from glassbox.tensor import Tensor
 
 from .elementwise import cast
 from .reduce import normalize_dims, sum_array
+from .unary import exp_scaled
 
 # Each pass below writes into an array made earlier in the same function: one fresh array per call instead
 # of four, which matters for large inputs (every new array is new memory for the CPU to fetch and clear).
@@ -34,7 +35,7 @@ class Softmax(Function):
     def forward(self, a, axis):
         xp = backend.module_of(a)
         out = xp.subtract(a, _max_along(a, axis))
-        xp.exp(out, out=out)
+        exp_scaled(out, 1, xp, out=out)
         out /= sum_array(out, (axis,), keepdims=True)
         self.out, self.axis = out, axis
         return out
@@ -51,14 +52,14 @@ class LogSoftmax(Function):
     def forward(self, a, axis):
         xp = backend.module_of(a)
         out = xp.subtract(a, _max_along(a, axis))
-        exponentials = xp.exp(out)
+        exponentials = exp_scaled(out, 1, xp)
         out -= xp.log(sum_array(exponentials, (axis,), keepdims=True))
         self.out, self.axis = out, axis
         return out
 
     def backward(self, grad):
         xp = backend.module_of(grad)
-        out = xp.exp(self.out)
+        out = exp_scaled(self.out, 1, xp)
         out *= sum_array(grad, (self.axis,), keepdims=True)
         return xp.subtract(grad, out, out=out)
 

@@ -120,7 +120,10 @@ class Tanh(Function):
         return self.out
 
     def backward(self, grad):
-        return grad * (1 - self.out * self.out)
+        local = self.out * self.out  # 1 - tanh², built in one fresh array
+        backend.module_of(local).subtract(_one(local), local, out=local)
+        local *= grad
+        return local
 
 
 class Sigmoid(Function):
@@ -128,19 +131,49 @@ class Sigmoid(Function):
 
     def forward(self, a):
         xp = backend.module_of(a)
-        out = _exp_in_place(xp.negative(a), xp)
-        xp.add(out, _one(out), out=out)
-        self.out = xp.reciprocal(out, out=out)
+        out = _exp_negated(a, xp)
+        one = _one(out)
+        xp.add(out, one, out=out)
+        if out.size >= EXP2_MIN_SIZE:
+            self.out = xp.divide(one, out, out=out)  # twice as fast as reciprocal on large arrays
+        else:
+            self.out = xp.reciprocal(out, out=out)
         return self.out
 
     def backward(self, grad):
-        return grad * (self.out * (1 - self.out))
+        local = backend.module_of(grad).subtract(_one(self.out), self.out)  # σ(1 - σ) g, in one fresh array
+        local *= self.out
+        local *= grad
+        return local
+
+
+LOG2_E = 1.4426950408889634
+EXP2_MIN_SIZE = 1 << 12  # below this, the extra pass costs more than the faster exponential saves
+_FLOAT32 = numpy.dtype(numpy.float32)
+
+
+def exp_scaled(a, scale: float, xp, out=None):
+    """e^(scale · a), into ``out`` (``a`` itself or a fresh array; a fresh one when None); ``xp`` is a's module.
+
+    For a large float32 array on the CPU it is 2^(a · scale · log2 e): NumPy's float32 ``exp2`` takes half
+    the time of its ``exp``, and the product costs what the negation or copy it replaces did. Rounding the
+    product to float32 moves the exponent by up to |scale · a| · 2^-24, so the result is within about
+    |scale · a| units in the last place (a relative 6e-7 at 10), the same trade as a GPU's fast exponential.
+    Elsewhere it is exp(scale · a).
+    """
+    if a.size >= EXP2_MIN_SIZE and a.dtype is _FLOAT32 and type(a) is numpy.ndarray:
+        out = numpy.multiply(a, numpy.float32(scale * LOG2_E), out=out)
+        return numpy.exp2(out, out=out)
+    if scale == 1:
+        return xp.exp(a, out=out)
+    out = xp.negative(a, out=out) if scale == -1 else xp.multiply(a, scale, out=out)
+    return xp.exp(out, out=out)
 
 
 @numpy.errstate(over="ignore")  # as a decorator: half the cost of a with-statement (no errstate object per call)
-def _exp_in_place(x, xp):
-    """e^x into x, where an overflow to inf is the right answer (it makes 1 / (1 + e^x) zero)."""
-    return xp.exp(x, out=x)
+def _exp_negated(a, xp):
+    """e^-a in a fresh array, where an overflow to inf is the right answer (it makes 1 / (1 + e^-a) zero)."""
+    return exp_scaled(a, -1, xp)
 
 
 _ONES: dict = {}
@@ -214,7 +247,11 @@ class Relu(Function):
         return self.out
 
     def backward(self, grad):
-        return grad * (self.out > 0)
+        if type(grad) is not numpy.ndarray or grad.dtype != self.out.dtype:
+            return grad * (self.out > 0)
+        passed = (self.out > 0).astype(grad.dtype)  # a cast and a same-type product: NumPy's mixed bool-float
+        passed *= grad  # product takes a slower, buffered loop
+        return passed
 
 
 class Clamp(Function):
