@@ -68,6 +68,31 @@ def test_chunks_and_threads_give_the_same_answers(forest, threads):
     np.testing.assert_array_equal(whole, model.predict_proba(X))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chunks_run_with_small_ufunc_buffers_and_restore_the_setting(forest, threads):
+    """Every chunk, in the calling thread or a worker, sees NumPy's buffer size at UFUNC_BUFFER; after the call
+    the caller's own setting is back."""
+    from glassbox.compile.convert import UFUNC_BUFFER
+
+    model, X = forest
+    compiled = gbc.convert(model, batch_size=16, n_threads=threads)
+    seen = []
+    method = compiled.operator.predict_proba
+
+    def recording(chunk):
+        seen.append(np.getbufsize())
+        return method(chunk)
+
+    compiled.operator.predict_proba = recording
+    before = np.setbufsize(4096)
+    try:
+        np.testing.assert_array_equal(compiled.predict_proba(X), model.predict_proba(X))
+        assert np.getbufsize() == 4096
+    finally:
+        np.setbufsize(before)
+    assert len(seen) == -(-len(X) // 16) and set(seen) == {UFUNC_BUFFER}
+
+
 def test_memory_budget_bounds_the_chunk(forest):
     model, X = forest
     compiled = gbc.convert(model, memory_budget=1 << 16)

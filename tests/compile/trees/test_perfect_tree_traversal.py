@@ -35,10 +35,10 @@ def test_every_split_between_row_by_row_and_lookup_levels(data, monkeypatch, dep
     np.testing.assert_array_equal(compiled.predict(X), expected)
 
 
-def test_several_blocks_of_trees_and_a_smaller_last_one(data):
-    """1500 samples per chunk put at most 43 trees in a block: 100 trees are blocks of 34, 34 and 32."""
+def test_several_blocks_of_trees_of_even_sizes(data):
+    """1500 samples per chunk put at most 87 trees in a block: 100 trees are two blocks of 50, not 87 and 13."""
     X, y = data
-    assert tree_blocks(100, len(X)) == [(0, 34), (34, 68), (68, 100)]
+    assert tree_blocks(100, len(X)) == [(0, 50), (50, 100)]
     model = RandomForestRegressor(100, max_depth=5, max_features=0.5, random_state=0).fit(X[:300], y[:300])
     compiled = gbc.convert(model, "perfect_tree_traversal", batch_size=len(X))
     np.testing.assert_array_equal(compiled.predict(X), model.predict(X))
