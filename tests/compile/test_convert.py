@@ -70,9 +70,9 @@ def test_chunks_and_threads_give_the_same_answers(forest, threads):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_chunks_run_with_small_ufunc_buffers_and_restore_the_setting(forest, threads):
-    """Every chunk, in the calling thread or a worker, sees NumPy's buffer size at UFUNC_BUFFER; after the call
+    """Every chunk, in the calling thread or a worker, sees NumPy's buffer size at SMALL_BUFFER; after the call
     the caller's own setting is back."""
-    from glassbox.compile.convert import UFUNC_BUFFER
+    from glassbox.ufunc_buffers import SMALL_BUFFER
 
     model, X = forest
     compiled = gbc.convert(model, batch_size=16, n_threads=threads)
@@ -90,7 +90,7 @@ def test_chunks_run_with_small_ufunc_buffers_and_restore_the_setting(forest, thr
         assert np.getbufsize() == 4096
     finally:
         np.setbufsize(before)
-    assert len(seen) == -(-len(X) // 16) and set(seen) == {UFUNC_BUFFER}
+    assert len(seen) == -(-len(X) // 16) and set(seen) == {SMALL_BUFFER}
 
 
 def test_memory_budget_bounds_the_chunk(forest):

@@ -15,7 +15,6 @@ of rows never needs more memory than one chunk; ``n_threads`` chunks run at once
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy
@@ -23,11 +22,11 @@ import numpy
 from glassbox import backend
 from glassbox.compile.operator import METHODS, Operator
 from glassbox.compile.registry import UnsupportedModelError, find_converter
+from glassbox.ufunc_buffers import small_buffers
 
 TREE_STRATEGIES = ("auto", "gemm", "tree_traversal", "perfect_tree_traversal")
 DEFAULT_MEMORY_BUDGET = 64 << 20
 MAX_CHUNK_ROWS = 2048  # rows per chunk: longer rows spread NumPy's per-call cost, shorter ones stay in cache
-UFUNC_BUFFER = 1024  # elements per NumPy ufunc buffer while a compiled model runs (see ``_small_ufunc_buffers``)
 
 
 @dataclass
@@ -159,19 +158,19 @@ class CompiledModel:
         function = getattr(self.operator, method)
         rows = self.rows_per_chunk()
         if len(X) <= rows:
-            with _small_ufunc_buffers():
+            with small_buffers():
                 return function(X)
         starts = range(0, len(X), rows)
         if self.n_threads > 1:
 
             def run_chunk(start):
-                with _small_ufunc_buffers():  # the setting belongs to each thread's own context
+                with small_buffers():  # the setting belongs to each thread's own context
                     return function(X[start : start + rows])
 
             with ThreadPoolExecutor(self.n_threads) as pool:
                 parts = list(pool.map(run_chunk, starts))
         else:
-            with _small_ufunc_buffers():
+            with small_buffers():
                 parts = [function(X[start : start + rows]) for start in starts]
         return _concatenate(parts)
 
@@ -199,24 +198,6 @@ class CompiledModel:
         if self.device != "cpu" and X.dtype != object:
             X = backend.to_device(X, self.device)
         return X
-
-
-@contextmanager
-def _small_ufunc_buffers():
-    """NumPy's ufunc buffer size set to UFUNC_BUFFER elements for the duration (thread-local, restored after).
-
-    When an operand is broadcast, for example the (1, n) sample offsets added to a (trees, n) array, or
-    one threshold per row compared with a (nodes, n) block, NumPy runs the loop through buffers of its
-    ``bufsize`` elements per operand. Its default of 8192 makes those buffers larger than the processor's
-    first-level cache, and such operations took 1.5 to 2 times as long as the same operation without a
-    broadcast; with 1024 they take 1.2 to 1.4 times. The random forest of bench/compile.py predicts about
-    10 % faster. Operations without broadcasting or casting use no buffers and are unaffected.
-    """
-    previous = numpy.setbufsize(UFUNC_BUFFER)
-    try:
-        yield
-    finally:
-        numpy.setbufsize(previous)
 
 
 def _concatenate(parts):

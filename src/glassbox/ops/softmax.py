@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy
 
-from glassbox import backend, dtypes
+from glassbox import backend, dtypes, ufunc_buffers
 from glassbox.autograd import Function
 from glassbox.tensor import Tensor
 
@@ -33,14 +33,27 @@ def _max_along(a, axis):
 
 class Softmax(Function):
     def forward(self, a, axis):
+        peak = _max_along(a, axis)
+        if ufunc_buffers.worth_it(a):
+            with ufunc_buffers.small_buffers():  # the passes that broadcast a column of per-row numbers
+                return self._normalised(a, peak, axis)
+        return self._normalised(a, peak, axis)
+
+    def _normalised(self, a, peak, axis):
         xp = backend.module_of(a)
-        out = xp.subtract(a, _max_along(a, axis))
+        out = xp.subtract(a, peak)
         exp_scaled(out, 1, xp, out=out)
         out /= sum_array(out, (axis,), keepdims=True)
         self.out, self.axis = out, axis
         return out
 
     def backward(self, grad):
+        if ufunc_buffers.worth_it(grad):
+            with ufunc_buffers.small_buffers():
+                return self._backward(grad)
+        return self._backward(grad)
+
+    def _backward(self, grad):
         s = self.out
         product = grad * s
         dot = sum_array(product, (self.axis,), keepdims=True)  # Σ_k g_k s_k
@@ -50,14 +63,27 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     def forward(self, a, axis):
+        peak = _max_along(a, axis)
+        if ufunc_buffers.worth_it(a):
+            with ufunc_buffers.small_buffers():  # the passes that broadcast a column of per-row numbers
+                return self._shifted(a, peak, axis)
+        return self._shifted(a, peak, axis)
+
+    def _shifted(self, a, peak, axis):
         xp = backend.module_of(a)
-        out = xp.subtract(a, _max_along(a, axis))
+        out = xp.subtract(a, peak)
         exponentials = exp_scaled(out, 1, xp)
         out -= xp.log(sum_array(exponentials, (axis,), keepdims=True))
         self.out, self.axis = out, axis
         return out
 
     def backward(self, grad):
+        if ufunc_buffers.worth_it(grad):
+            with ufunc_buffers.small_buffers():
+                return self._backward(grad)
+        return self._backward(grad)
+
+    def _backward(self, grad):
         xp = backend.module_of(grad)
         out = exp_scaled(self.out, 1, xp)
         out *= sum_array(grad, (self.axis,), keepdims=True)

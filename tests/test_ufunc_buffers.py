@@ -1,0 +1,55 @@
+import threading
+
+import numpy as np
+import pytest
+
+import glassbox as gb
+from glassbox import ufunc_buffers
+from glassbox.ufunc_buffers import SMALL_BUFFER, small_buffers, worth_it
+
+
+@pytest.fixture
+def default_buffer():
+    previous = np.setbufsize(8192)
+    yield 8192
+    np.setbufsize(previous)
+
+
+def test_small_buffers_inside_and_the_previous_size_after(default_buffer):
+    with small_buffers():
+        assert np.getbufsize() == SMALL_BUFFER
+    assert np.getbufsize() == default_buffer
+    with pytest.raises(KeyError), small_buffers():
+        raise KeyError("an error inside")
+    assert np.getbufsize() == default_buffer
+
+
+def test_nested_scopes_restore_in_order(default_buffer):
+    with small_buffers():
+        np.setbufsize(2048)
+        with small_buffers():
+            assert np.getbufsize() == SMALL_BUFFER
+        assert np.getbufsize() == 2048
+    assert np.getbufsize() == default_buffer
+
+
+def test_the_setting_is_the_calling_threads_own(default_buffer):
+    seen = []
+    with small_buffers():
+        worker = threading.Thread(target=lambda: seen.append(np.getbufsize()))
+        worker.start()
+        worker.join()
+    assert seen == [8192]  # NumPy keeps it in a context variable: a new thread starts from the default
+
+
+def test_worth_it_only_for_large_numpy_arrays():
+    assert worth_it(np.zeros(ufunc_buffers.MIN_ELEMENTS, dtype=np.float32))
+    assert not worth_it(np.zeros(ufunc_buffers.MIN_ELEMENTS - 1))
+    assert not worth_it(list(range(ufunc_buffers.MIN_ELEMENTS)))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_large_softmax_leaves_the_buffer_size_as_it_was(default_buffer, name):
+    x = gb.randn(300, 400, requires_grad=True)
+    getattr(x, name)(1).sum().backward()
+    assert np.getbufsize() == default_buffer
