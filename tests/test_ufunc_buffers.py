@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-from glassbox import ufunc_buffers
-from glassbox.ufunc_buffers import SMALL_BUFFER, small_buffers, worth_it
+from glassbox.ufunc_buffers import SMALL_BUFFER, small_buffers
 
 
 @pytest.fixture
@@ -40,12 +39,6 @@ def test_the_setting_is_the_calling_threads_own(default_buffer):
         worker.start()
         worker.join()
     assert seen == [8192]  # NumPy keeps it in a context variable: a new thread starts from the default
-
-
-def test_worth_it_only_for_large_numpy_arrays():
-    assert worth_it(np.zeros(ufunc_buffers.MIN_ELEMENTS, dtype=np.float32))
-    assert not worth_it(np.zeros(ufunc_buffers.MIN_ELEMENTS - 1))
-    assert not worth_it(list(range(ufunc_buffers.MIN_ELEMENTS)))
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])

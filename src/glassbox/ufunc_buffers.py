@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy
 
 SMALL_BUFFER = 1024  # elements per operand: 4 KiB of float32, 8 KiB of float64 or int64
-MIN_ELEMENTS = 1 << 16  # below this an operation is over before the buffer size matters (setting it costs ~2 µs)
+MIN_ELEMENTS = 1 << 16  # arrays smaller than this are done before the buffer size matters (setting it: ~2 µs)
 
 
 class small_buffers:  # noqa: N801 (used as a context manager, like numpy.errstate)
@@ -35,8 +35,3 @@ class small_buffers:  # noqa: N801 (used as a context manager, like numpy.errsta
     def __exit__(self, *exc_info):
         numpy.setbufsize(self.previous)
         return False
-
-
-def worth_it(array) -> bool:
-    """Whether ``array`` is a NumPy array large enough for small buffers to pay for setting them."""
-    return type(array) is numpy.ndarray and array.size >= MIN_ELEMENTS

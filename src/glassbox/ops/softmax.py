@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import numpy
 
-from glassbox import backend, dtypes, ufunc_buffers
+from glassbox import backend, dtypes
 from glassbox.autograd import Function
 from glassbox.tensor import Tensor
+from glassbox.ufunc_buffers import MIN_ELEMENTS as _BUFFERED
+from glassbox.ufunc_buffers import small_buffers
 
 from .elementwise import cast
 from .reduce import normalize_dims, sum_array
@@ -34,8 +36,8 @@ def _max_along(a, axis):
 class Softmax(Function):
     def forward(self, a, axis):
         peak = _max_along(a, axis)
-        if ufunc_buffers.worth_it(a):
-            with ufunc_buffers.small_buffers():  # the passes that broadcast a column of per-row numbers
+        if a.size >= _BUFFERED:
+            with small_buffers():  # the passes that broadcast a column of per-row numbers
                 return self._normalised(a, peak, axis)
         return self._normalised(a, peak, axis)
 
@@ -48,8 +50,8 @@ class Softmax(Function):
         return out
 
     def backward(self, grad):
-        if ufunc_buffers.worth_it(grad):
-            with ufunc_buffers.small_buffers():
+        if grad.size >= _BUFFERED:
+            with small_buffers():
                 return self._backward(grad)
         return self._backward(grad)
 
@@ -64,8 +66,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     def forward(self, a, axis):
         peak = _max_along(a, axis)
-        if ufunc_buffers.worth_it(a):
-            with ufunc_buffers.small_buffers():  # the passes that broadcast a column of per-row numbers
+        if a.size >= _BUFFERED:
+            with small_buffers():  # the passes that broadcast a column of per-row numbers
                 return self._shifted(a, peak, axis)
         return self._shifted(a, peak, axis)
 
@@ -78,8 +80,8 @@ class LogSoftmax(Function):
         return out
 
     def backward(self, grad):
-        if ufunc_buffers.worth_it(grad):
-            with ufunc_buffers.small_buffers():
+        if grad.size >= _BUFFERED:
+            with small_buffers():
                 return self._backward(grad)
         return self._backward(grad)
 
