@@ -33,27 +33,32 @@ def _max_along(a, axis):
     return a.max(axis=axis, keepdims=True)
 
 
-class Softmax(Function):
+class _RowwiseNormalisation(Function):
+    """Softmax and log-softmax: the row maxima first, then passes that broadcast a column of per-row numbers,
+    which on large arrays run in small ufunc buffers (see glassbox.ufunc_buffers)."""
+
     def forward(self, a, axis):
         peak = _max_along(a, axis)
         if a.size >= _BUFFERED:
-            with small_buffers():  # the passes that broadcast a column of per-row numbers
-                return self._normalised(a, peak, axis)
-        return self._normalised(a, peak, axis)
-
-    def _normalised(self, a, peak, axis):
-        xp = backend.module_of(a)
-        out = xp.subtract(a, peak)
-        exp_scaled(out, 1, xp, out=out)
-        out /= sum_array(out, (axis,), keepdims=True)
-        self.out, self.axis = out, axis
-        return out
+            with small_buffers():
+                return self._forward(a, peak, axis)
+        return self._forward(a, peak, axis)
 
     def backward(self, grad):
         if grad.size >= _BUFFERED:
             with small_buffers():
                 return self._backward(grad)
         return self._backward(grad)
+
+
+class Softmax(_RowwiseNormalisation):
+    def _forward(self, a, peak, axis):
+        xp = backend.module_of(a)
+        out = xp.subtract(a, peak)
+        exp_scaled(out, 1, xp, out=out)
+        out /= sum_array(out, (axis,), keepdims=True)
+        self.out, self.axis = out, axis
+        return out
 
     def _backward(self, grad):
         s = self.out
@@ -63,27 +68,14 @@ class Softmax(Function):
         return product
 
 
-class LogSoftmax(Function):
-    def forward(self, a, axis):
-        peak = _max_along(a, axis)
-        if a.size >= _BUFFERED:
-            with small_buffers():  # the passes that broadcast a column of per-row numbers
-                return self._shifted(a, peak, axis)
-        return self._shifted(a, peak, axis)
-
-    def _shifted(self, a, peak, axis):
+class LogSoftmax(_RowwiseNormalisation):
+    def _forward(self, a, peak, axis):
         xp = backend.module_of(a)
         out = xp.subtract(a, peak)
         exponentials = exp_scaled(out, 1, xp)
         out -= xp.log(sum_array(exponentials, (axis,), keepdims=True))
         self.out, self.axis = out, axis
         return out
-
-    def backward(self, grad):
-        if grad.size >= _BUFFERED:
-            with small_buffers():
-                return self._backward(grad)
-        return self._backward(grad)
 
     def _backward(self, grad):
         xp = backend.module_of(grad)
