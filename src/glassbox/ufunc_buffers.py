@@ -7,9 +7,12 @@ processor's first-level cache, and such an operation took 1.5 to 2 times as long
 between two arrays of one shape; with buffers of 1024 elements it takes 1.2 to 1.4 times as long.
 Operations between arrays of one layout use no buffers and are unaffected.
 
-Two things grow worse in small buffers, so callers leave them outside the scope: a reduction along rows
-(``numpy.maximum.reduce(a, axis=1)`` took a fifth longer), and a reduction with a cast, whose partial
-sums follow the buffer size (its rounding would change). Elementwise results never change.
+Elementwise results never change. Two things can grow worse: a reduction along rows
+(``numpy.maximum.reduce(a, axis=1)`` took a fifth longer), and a long reduction with a cast, whose
+partial sums follow the buffer size, so that its last bits can change. softmax and log_softmax therefore
+take their row maxima before entering the scope; a compiled model (``glassbox.compile``) runs whole
+chunks inside it, where the only reductions with a cast add a few class scores per row, in the same
+order at any buffer size.
 
     with small_buffers():
         ...                            # the setting is the calling thread's own, and restored on exit
