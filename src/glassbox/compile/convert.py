@@ -157,21 +157,19 @@ class CompiledModel:
         X = self._as_input(X)
         function = getattr(self.operator, method)
         rows = self.rows_per_chunk()
+
+        def run_chunk(start):
+            with small_buffers():  # set in the thread that runs the chunk: the setting is each thread's own
+                return function(X[start : start + rows])
+
         if len(X) <= rows:
-            with small_buffers():
-                return function(X)
+            return run_chunk(0)
         starts = range(0, len(X), rows)
         if self.n_threads > 1:
-
-            def run_chunk(start):
-                with small_buffers():  # the setting belongs to each thread's own context
-                    return function(X[start : start + rows])
-
             with ThreadPoolExecutor(self.n_threads) as pool:
                 parts = list(pool.map(run_chunk, starts))
         else:
-            with small_buffers():
-                parts = [function(X[start : start + rows]) for start in starts]
+            parts = [run_chunk(start) for start in starts]
         return _concatenate(parts)
 
     def _as_input(self, X):
