@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 
 import glassbox as gb
+from glassbox.ops.matmul import product
 from oracle import check, finite_difference_check
 
 MATMUL_SHAPES = [
@@ -40,3 +42,12 @@ def test_matmul_shape_error_names_shapes():
 
 def test_large_matmul_matches_torch():
     check(lambda a, b: a @ b, [(128, 256), (256, 64)], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("shapes", [((32, 10), (10, 50_000)), ((10, 50_000), (50_000, 32)), ((3, 7), (7, 5)),
+                                    ((64, 200), (200, 9000)), ((4, 16), (16, 90_000)), ((64, 9000), (9000, 3))])
+def test_sliced_product_equals_one_product(shapes):
+    """The short-side products (slices of columns, a sum over slices of the inner side) and the plain one."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(shape) for shape in shapes)
+    np.testing.assert_allclose(product(a, b), a @ b, rtol=1e-12, atol=1e-12)

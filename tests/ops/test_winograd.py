@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -68,6 +70,14 @@ def test_winograd_by_blocks_of_tile_rows(case, monkeypatch):
     """Force one tile row per block: neighbouring blocks share two input rows in the backward's overlap-add."""
     monkeypatch.setattr(winograd, "WORKSPACE_BYTES", 1)
     monkeypatch.setattr(winograd, "MIN_BLOCK_TILES", 1)
+    x_shape, w_shape, padding, groups = case
+    check(_winograd(padding, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_winograd_transforms_in_slices(case, monkeypatch):
+    """The output transform and its adjoint are products with a short side: force slices of a few columns."""
+    monkeypatch.setattr(importlib.import_module("glassbox.ops.matmul"), "SLICE_ELEMENTS", 40)
     x_shape, w_shape, padding, groups = case
     check(_winograd(padding, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
 

@@ -42,6 +42,8 @@ from __future__ import annotations
 from glassbox import backend
 from glassbox.autograd import Function
 
+from .matmul import product
+
 
 def conv_output_size(n: int, f: int, p: int, s: int, dilation: int = 1) -> int:
     """floor((n + 2p − d·(f − 1) − 1) / s) + 1: positions of a size-f filter over n inputs, padding p, stride s.
@@ -162,39 +164,10 @@ def col2im(columns, input_shape: tuple, kernel: tuple, stride: tuple, padding: t
     return grad[:, top:top + h, left:left + w].transpose(3, 0, 1, 2)
 
 
-# A product with a short side, such as a first layer's (O, C·kH·kW) weight rows against its columns (C·kH·kW is
-# 9 or 27) or its weight gradient (a sum over every output position), moves far more memory than it computes.
-# OpenBLAS then packs the long operand in panels that outgrow the cache and runs at a third of its rate
-# (32 × 10 × 50,176: 1.05 ms forward and 1.5 ms for the gradient, measured); in slices of the long side whose
-# output (or, for a long inner side, input) slice is at most SLICE_ELEMENTS, it takes 0.45 and 0.5 ms.
-SHORT_SIDE = 64
-SLICE_ELEMENTS = 1 << 16
-
-
 def _matmul_groups(xp, a, b):
     """a @ b for (groups, M, K) and (groups, K, N): a single GEMM when there is one group."""
     if a.shape[0] == 1:
-        return _product(xp, a[0], b[0])[None]
-    return xp.matmul(a, b)
-
-
-def _product(xp, a, b):
-    """a @ b for (M, K) @ (K, N); on the CPU, in slices of N or of K when the other sides are short."""
-    (m, k), n = a.shape, b.shape[1]
-    if xp.__name__ != "numpy":
-        return xp.matmul(a, b)
-    if k <= SHORT_SIDE and n >= 4 * max(1, SLICE_ELEMENTS // m):  # slices of output columns
-        step = max(1, SLICE_ELEMENTS // m)
-        out = xp.empty((m, n), dtype=xp.result_type(a, b))
-        for first in range(0, n, step):
-            xp.matmul(a, b[:, first:first + step], out=out[:, first:first + step])
-        return out
-    if max(m, n) <= SHORT_SIDE and k >= 4 * max(1, SLICE_ELEMENTS // max(m, n)):  # a sum over slices of K
-        step = max(1, SLICE_ELEMENTS // max(m, n))
-        out = xp.matmul(a[:, :step], b[:step])
-        for first in range(step, k, step):
-            out += a[:, first:first + step] @ b[first:first + step]
-        return out
+        return product(a[0], b[0])[None]
     return xp.matmul(a, b)
 
 

@@ -9,10 +9,44 @@ broadcast; their gradients are summed back by the engine.
 
 from __future__ import annotations
 
+from glassbox import backend
 from glassbox.autograd import Function
 from glassbox.tensor import Tensor
 
 from .elementwise import binary_operands
+
+# A product with a short side moves far more memory than it computes: a first convolution's (O, C·kH·kW) weight
+# rows against its columns (C·kH·kW is 9 or 27), its weight gradient (a sum over every output position), the
+# 4 × 16 output transform of a Winograd convolution. OpenBLAS packs the long operand in panels that outgrow the
+# cache and runs such products at a third of its rate (32 × 10 × 50,176: 1.05 ms; 16 × 4 × 86,016: 0.91 ms,
+# measured). In slices of the long side whose operands and result hold at most SLICE_ELEMENTS numbers together,
+# they take 0.45 and 0.31 ms.
+SHORT_SIDE = 64
+SLICE_ELEMENTS = 1 << 16
+
+
+def product(a, b):
+    """a @ b for 2-D arrays (M, K) @ (K, N); on the CPU in slices of N, or a sum over slices of K, when the other
+    two sides are at most SHORT_SIDE long."""
+    xp = backend.module_of(a)
+    (m, k), n = a.shape, b.shape[1]
+    if xp.__name__ != "numpy":
+        return xp.matmul(a, b)
+    if max(m, k) <= SHORT_SIDE:  # slices of the result's columns
+        step = max(1, SLICE_ELEMENTS // (m + k))
+        if n >= 4 * step:
+            out = xp.empty((m, n), dtype=xp.result_type(a, b))
+            for first in range(0, n, step):
+                xp.matmul(a, b[:, first:first + step], out=out[:, first:first + step])
+            return out
+    if max(m, n) <= SHORT_SIDE:  # a sum of the products of slices of the inner side
+        step = max(1, SLICE_ELEMENTS // (m + n))
+        if k >= 4 * step:
+            out = xp.matmul(a[:, :step], b[:step])
+            for first in range(step, k, step):
+                out += a[:, first:first + step] @ b[first:first + step]
+            return out
+    return xp.matmul(a, b)
 
 
 class Matmul(Function):
