@@ -181,3 +181,29 @@ def test_two_by_two_windows_equal_the_general_scan(monkeypatch):
     assert winners.dtype == expected_winners.dtype
     for kernel, stride, padding in [((2, 2), (1, 1), (0, 0)), ((3, 3), (2, 2), (0, 0)), ((2, 2), (2, 2), (1, 1))]:
         assert not PoolingWindows(values.shape, kernel, stride, padding, (1, 1), (2, 2)).halves_each_side()
+
+
+@pytest.mark.parametrize("layout", ["batch innermost", "nchw", "one image"])
+def test_two_by_two_spread_equals_the_general_spread(layout, monkeypatch):
+    """The 2×2 stride-2 backward (a share per window position, one copy into place) sends each gradient where the
+    general spread does: odd sides (the last row and column get 0), either memory order, inf and NaN gradients."""
+    from glassbox.ops.pooling import PoolingWindows, window_max
+
+    rng = np.random.default_rng(6)
+    n = 1 if layout == "one image" else 2
+    values = rng.integers(-2, 3, size=(n, 3, 9, 7)).astype(np.float64)
+    if layout != "nchw":
+        values = values.transpose(1, 2, 3, 0).copy().transpose(3, 0, 1, 2)
+    windows = PoolingWindows(values.shape, (2, 2), (2, 2), (0, 0), (1, 1), (4, 3))
+    _, winners = window_max(values, windows)
+    gradients = rng.normal(size=(n, 3, 4, 3))
+    like = values[:1, :1, :1, :1]
+    spread = windows.spread(gradients, like, winners)
+    with_infinities = gradients.copy()
+    with_infinities[0, 1, 2, 1], with_infinities[-1, 2, 0, 0] = np.inf, np.nan
+    spread_infinities = windows.spread(with_infinities, like, winners)
+    monkeypatch.setattr(PoolingWindows, "halves_each_side", lambda self: False)
+    np.testing.assert_array_equal(spread, windows.spread(gradients, like, winners))
+    np.testing.assert_array_equal(spread_infinities, windows.spread(with_infinities, like, winners))
+    assert np.isinf(spread_infinities).sum() == 1 and np.isnan(spread_infinities).sum() == 1
+    assert spread.flags.c_contiguous == (layout != "batch innermost")  # laid out like the input

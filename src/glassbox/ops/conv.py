@@ -79,6 +79,18 @@ def in_layout_of(array, like):
     return copy
 
 
+def copy_runs(destination, source) -> None:
+    """destination[...] = source, for arrays whose last axis is contiguous: NumPy copies each run of the last
+    axis as one opaque element (a void dtype), instead of number by number in loops of that run's length."""
+    xp = backend.module_of(source)
+    run = source.shape[-1] * source.itemsize
+    if xp.__name__ == "numpy" and source.strides[-1] == destination.strides[-1] == source.itemsize:
+        opaque = xp.dtype((xp.void, run))
+        destination.view(opaque)[..., 0] = source.view(opaque)[..., 0]
+    else:
+        destination[...] = source
+
+
 def pad_spatial(x, padding: tuple, value=0):
     """(N, C, H, W) padded by (top, bottom, left, right) with ``value``, in ``x``'s memory order; ``x`` itself
     when there is no padding."""

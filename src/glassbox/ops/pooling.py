@@ -25,7 +25,7 @@ from __future__ import annotations
 from glassbox import backend
 from glassbox.autograd import Function
 
-from .conv import empty_in_layout, in_layout_of, pad_spatial
+from .conv import copy_runs, empty_in_layout, in_layout_of, pad_spatial
 
 
 def pool_output_size(n: int, k: int, p: int, s: int, dilation: int = 1, ceil_mode: bool = False) -> int:
@@ -87,6 +87,8 @@ class PoolingWindows:
         read, or only onto each window's winner; returns an (N, C, H, W) array laid out like ``like``."""
         xp = backend.module_of(values)
         n, c, h, w = self.input_shape
+        if winners is not None and self.halves_each_side():
+            return self._spread_to_quadrants(values, like, winners)
         top, bottom, left, right = self.pads
         grad = empty_in_layout(xp, (n, c, h + top + bottom, w + left + right), values.dtype, like)
         if not self.covers_input():
@@ -115,6 +117,32 @@ class PoolingWindows:
             else:
                 grad[window] += share
         return grad[:, :, top:top + h, left:left + w]
+
+    def _spread_to_quadrants(self, values, like, winners):
+        """``spread`` to the winners of 2×2, stride-2 windows: each window position's share, a 0/1 mask times the
+        gradient, goes into a block of its own (the four laid out like ``winners``), and one copy moves the four
+        blocks into place (as ``_quadrants`` takes them apart). A last row or column outside every window gets
+        0."""
+        xp = backend.module_of(values)
+        n, c, h, w = self.input_shape
+        oh, ow = self.output_size
+        values = in_layout_of(values, winners)  # elementwise work across memory orders is slow
+        in_memory = [0, 1] + [2 + axis for axis in _memory_order(winners)]
+        shares = xp.empty([(2, 2, n, c, oh, ow)[axis] for axis in in_memory], dtype=values.dtype)
+        shares = shares.transpose([in_memory.index(axis) for axis in range(6)])  # (2, 2, N, C, oH, oW)
+        exact = not bool(xp.isfinite(values).all())  # 0 · inf = NaN must not reach the positions that lost
+        won = xp.empty_like(winners, dtype=bool)
+        for offset in range(4):
+            xp.equal(winners, offset, out=won)
+            if exact:
+                shares[offset // 2, offset % 2] = xp.where(won, values, 0)
+            else:
+                xp.multiply(values, won, out=shares[offset // 2, offset % 2])
+        grad = empty_in_layout(xp, (n, c, h, w), values.dtype, like)
+        grad[:, :, 2 * oh:] = 0
+        grad[:, :, :, 2 * ow:] = 0
+        copy_runs(_window_positions(grad, self.output_size).transpose(in_memory), shares.transpose(in_memory))
+        return grad
 
 
 def window_max(x, windows: PoolingWindows, need_winners: bool = True):
@@ -153,9 +181,8 @@ def _two_by_two_max(x, output_size: tuple, need_winners: bool):
     (top row or bottom row, then left or right in that row; a tie goes to the first in scan order). Returns
     (maxima, None) when a NaN makes the comparisons meaningless: the general scan then finds the winners."""
     xp = backend.module_of(x)
-    oh, ow = output_size
-    top_left, top_right = x[:, :, 0:2 * oh:2, 0:2 * ow:2], x[:, :, 0:2 * oh:2, 1:2 * ow:2]
-    bottom_left, bottom_right = x[:, :, 1:2 * oh:2, 0:2 * ow:2], x[:, :, 1:2 * oh:2, 1:2 * ow:2]
+    quadrants = _quadrants(x, output_size)
+    top_left, top_right, bottom_left, bottom_right = quadrants[0, 0], quadrants[0, 1], quadrants[1, 0], quadrants[1, 1]
     top, bottom = xp.maximum(top_left, top_right), xp.maximum(bottom_left, bottom_right)  # (N, C, oH, oW)
     lower = xp.less(top, bottom) if need_winners else None
     maxima = xp.maximum(top, bottom, out=top)  # NaN propagates, as in PyTorch
@@ -164,10 +191,38 @@ def _two_by_two_max(x, output_size: tuple, need_winners: bool):
     # offsets in scan order: 0 top left, 1 top right, 2 bottom left, 3 bottom right; byte arithmetic, because
     # where() and copyto(where=) on these arrays measured ten times slower
     lower = lower.view(xp.uint8)
-    winners = xp.less(bottom_left, bottom_right).view(xp.uint8) + xp.uint8(2)
+    winners = xp.less(bottom_left, bottom_right).view(xp.uint8)
+    winners += xp.uint8(2)
     winners *= lower  # a bottom winner: 2 or 3; 0 where the top row wins
     winners += xp.less(top_left, top_right).view(xp.uint8) > lower  # a top winner: 0 or 1
     return maxima, winners
+
+
+def _memory_order(x) -> list:
+    """x's axes, outermost in memory first."""
+    return sorted(range(x.ndim), key=lambda axis: -x.strides[axis])
+
+
+def _window_positions(x, output_size: tuple):
+    """(2, 2, N, C, oH, oW) view of x: [a, b] is x[:, :, a:2·oH:2, b:2·oW:2], row a and column b of every 2×2
+    window."""
+    n, c = x.shape[:2]
+    oh, ow = output_size
+    return x[:, :, :2 * oh, :2 * ow].reshape(n, c, oh, 2, ow, 2).transpose(3, 5, 0, 1, 2, 4)
+
+
+def _quadrants(x, output_size: tuple):
+    """The four positions of every 2×2 window, (2, 2, N, C, oH, oW), copied apart into four blocks laid out like x.
+
+    Elementwise work on the strided views reads them a run of x's innermost axis at a time (the batch of a
+    convolution's output, whose runs are 64 long in the digits CNN), at a fixed cost per run; on the blocks it
+    reads whole arrays. The copy itself moves runs as opaque elements (``copy_runs``)."""
+    xp = backend.module_of(x)
+    positions = _window_positions(x, output_size)
+    in_memory = [0, 1] + [2 + axis for axis in _memory_order(x)]
+    blocks = xp.empty([positions.shape[axis] for axis in in_memory], dtype=x.dtype)
+    copy_runs(blocks, positions.transpose(in_memory))
+    return blocks.transpose([in_memory.index(axis) for axis in range(6)])
 
 
 def _winners_in_scan_order(padded, views, windows: PoolingWindows):

@@ -45,6 +45,7 @@ from __future__ import annotations
 from glassbox import backend
 from glassbox.autograd import Function
 
+from .conv import copy_runs
 from .matmul import product
 
 # G of the docstring: U = G W Gᵀ turns a 3×3 filter into a 4×4 tile
@@ -117,7 +118,7 @@ def split_padded_input(x, padding: tuple, split_shape: tuple):
         inside = split[:, top:top + h, parity]  # (C, H, Wp/2, N)
         inside[:, :, :first] = 0
         inside[:, :, first + count:] = 0
-        _copy_runs(inside[:, :, first:first + count], source[:, :, column::2])
+        copy_runs(inside[:, :, first:first + count], source[:, :, column::2])
     return split
 
 
@@ -130,20 +131,8 @@ def unsplit_input_gradient(grad_split, padding: tuple, input_shape: tuple):
     grad = xp.empty((channels, h, w, n), dtype=grad_split.dtype)
     for parity in range(2):
         first, count, column = _columns_of_parity(parity, left, w)
-        _copy_runs(grad[:, :, column::2], grad_split[:, top:top + h, parity, first:first + count])
+        copy_runs(grad[:, :, column::2], grad_split[:, top:top + h, parity, first:first + count])
     return grad.transpose(3, 0, 1, 2)
-
-
-def _copy_runs(destination, source) -> None:
-    """destination[...] = source, for arrays whose last axis is contiguous: NumPy copies each run of the last
-    axis as one opaque element (a void dtype), instead of number by number in loops of that run's length."""
-    xp = backend.module_of(source)
-    run = source.shape[-1] * source.itemsize
-    if xp.__name__ == "numpy" and source.strides[-1] == destination.strides[-1] == source.itemsize:
-        opaque = xp.dtype((xp.void, run))
-        destination.view(opaque)[..., 0] = source.view(opaque)[..., 0]
-    else:
-        destination[...] = source
 
 
 def transform_input(split, first_row: int, last_row: int):
@@ -228,7 +217,7 @@ def transform_output(m, out) -> None:
     _, _, out_channels, rows, tile_columns, batch = m.shape
     y = product(_output_matrix(xp, m.dtype), m.reshape(16, -1))  # (4, O·rows·tw·N): output (a, b) of every tile
     tiles = out.reshape(out_channels, rows, 2, tile_columns, 2, batch).transpose(2, 4, 0, 1, 3, 5)
-    _copy_runs(tiles, y.reshape(2, 2, out_channels, rows, tile_columns, batch))  # y[o, 2r + a, 2t + b, n]
+    copy_runs(tiles, y.reshape(2, 2, out_channels, rows, tile_columns, batch))  # y[o, 2r + a, 2t + b, n]
 
 
 def output_gradient(grad_out):
@@ -237,7 +226,7 @@ def output_gradient(grad_out):
     out_channels, height, width, batch = grad_out.shape
     rows, tile_columns = height // 2, width // 2
     pairs = xp.empty((2, 2, out_channels, rows, tile_columns, batch), dtype=grad_out.dtype)  # dy[a, b] of every tile
-    _copy_runs(pairs, grad_out.reshape(out_channels, rows, 2, tile_columns, 2, batch).transpose(2, 4, 0, 1, 3, 5))
+    copy_runs(pairs, grad_out.reshape(out_channels, rows, 2, tile_columns, 2, batch).transpose(2, 4, 0, 1, 3, 5))
     return product(_output_matrix(xp, grad_out.dtype).T, pairs.reshape(4, -1))
 
 
