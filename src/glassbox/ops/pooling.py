@@ -126,18 +126,9 @@ class PoolingWindows:
         xp = backend.module_of(values)
         n, c, h, w = self.input_shape
         oh, ow = self.output_size
-        values = in_layout_of(values, winners)  # elementwise work across memory orders is slow
         in_memory = [0, 1] + [2 + axis for axis in _memory_order(winners)]
         shares = xp.empty([(2, 2, n, c, oh, ow)[axis] for axis in in_memory], dtype=values.dtype)
-        shares = shares.transpose([in_memory.index(axis) for axis in range(6)])  # (2, 2, N, C, oH, oW)
-        exact = not bool(xp.isfinite(values).all())  # 0 · inf = NaN must not reach the positions that lost
-        won = xp.empty_like(winners, dtype=bool)
-        for offset in range(4):
-            xp.equal(winners, offset, out=won)
-            if exact:
-                shares[offset // 2, offset % 2] = xp.where(won, values, 0)
-            else:
-                xp.multiply(values, won, out=shares[offset // 2, offset % 2])
+        shares = window_shares(values, winners, shares.transpose([in_memory.index(axis) for axis in range(6)]))
         grad = empty_in_layout(xp, (n, c, h, w), values.dtype, like)
         grad[:, :, 2 * oh:] = 0
         grad[:, :, :, 2 * ow:] = 0
@@ -150,9 +141,9 @@ def window_max(x, windows: PoolingWindows, need_winners: bool = True):
     both (N, C, oH, oW). The winner is the first maximum in scan order, or the last NaN (PyTorch's rule)."""
     xp = backend.module_of(x)
     if windows.halves_each_side() and x.dtype.kind == "f":
-        maxima, winners = _two_by_two_max(x, windows.output_size, need_winners)
-        if winners is not None or not need_winners:
-            return maxima, winners
+        quadrants = _quadrants(x, windows.output_size)
+        return max_of_window_positions([quadrants[0, 0], quadrants[0, 1], quadrants[1, 0], quadrants[1, 1]],
+                                       need_winners)
     lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     padded = pad_spatial(x, windows.pads, lowest)
     views = [padded[window] for _, window in windows.offsets()]
@@ -176,18 +167,22 @@ def window_max(x, windows: PoolingWindows, need_winners: bool = True):
     return maxima, winners
 
 
-def _two_by_two_max(x, output_size: tuple, need_winners: bool):
-    """The 2×2, stride-2 windows of every CNN: three maxima of whole arrays, and the winner from three comparisons
-    (top row or bottom row, then left or right in that row; a tie goes to the first in scan order). Returns
-    (maxima, None) when a NaN makes the comparisons meaningless: the general scan then finds the winners."""
-    xp = backend.module_of(x)
-    quadrants = _quadrants(x, output_size)
-    top_left, top_right, bottom_left, bottom_right = quadrants[0, 0], quadrants[0, 1], quadrants[1, 0], quadrants[1, 1]
-    top, bottom = xp.maximum(top_left, top_right), xp.maximum(bottom_left, bottom_right)  # (N, C, oH, oW)
+def max_of_window_positions(positions: list, need_winners: bool = True):
+    """The maxima of 2×2 windows from their four positions in scan order (top left, top right, bottom left,
+    bottom right: arrays of one shape and layout), and which one won: (maxima, winners or None).
+
+    Three maxima of whole arrays, and the winner from three comparisons (top row or bottom row, then left or
+    right in that row; a tie goes to the first in scan order). Where a NaN makes the comparisons meaningless,
+    PyTorch's scan decides instead (the last NaN wins)."""
+    xp = backend.module_of(positions[0])
+    top_left, top_right, bottom_left, bottom_right = positions
+    top, bottom = xp.maximum(top_left, top_right), xp.maximum(bottom_left, bottom_right)
     lower = xp.less(top, bottom) if need_winners else None
     maxima = xp.maximum(top, bottom, out=top)  # NaN propagates, as in PyTorch
-    if not need_winners or xp.isnan(maxima).any():
+    if not need_winners:
         return maxima, None
+    if xp.isnan(maxima).any():
+        return maxima, _scan(positions, xp.zeros(maxima.shape, dtype=xp.uint8))
     # offsets in scan order: 0 top left, 1 top right, 2 bottom left, 3 bottom right; byte arithmetic, because
     # where() and copyto(where=) on these arrays measured ten times slower
     lower = lower.view(xp.uint8)
@@ -196,6 +191,24 @@ def _two_by_two_max(x, output_size: tuple, need_winners: bool):
     winners *= lower  # a bottom winner: 2 or 3; 0 where the top row wins
     winners += xp.less(top_left, top_right).view(xp.uint8) > lower  # a top winner: 0 or 1
     return maxima, winners
+
+
+def window_shares(values, winners, out):
+    """Each 2×2 window position's share of the gradient ``values``: out[a, b] = values where position (a, b) won
+    its window, else 0. ``out`` is (2, 2, *values.shape), each block laid out like ``winners``."""
+    xp = backend.module_of(values)
+    values = in_layout_of(values, winners)  # elementwise work across memory orders is slow
+    # multiplying by the 0/1 mask is several times faster than where(), and the same unless a gradient is inf or
+    # NaN (0 · inf = NaN would then leak to the positions that lost)
+    exact = not bool(xp.isfinite(values).all())
+    won = xp.empty_like(winners, dtype=bool)
+    for offset in range(4):
+        xp.equal(winners, offset, out=won)
+        if exact:
+            out[offset // 2, offset % 2] = xp.where(won, values, 0)
+        else:
+            xp.multiply(values, won, out=out[offset // 2, offset % 2])
+    return out
 
 
 def _memory_order(x) -> list:
@@ -226,21 +239,28 @@ def _quadrants(x, output_size: tuple):
 
 
 def _winners_in_scan_order(padded, views, windows: PoolingWindows):
-    """PyTorch's scan, literally: start at -inf and the window's first position inside the input, and move to
-    every later value that is greater or NaN. For windows holding NaN, or nothing above the padding."""
+    """PyTorch's scan, literally, from the window's first position inside the input. For windows holding NaN, or
+    nothing above the padding."""
     xp = backend.module_of(padded)
     kw, (dh, dw), (oh, ow) = windows.kernel[1], windows.dilation, windows.output_size
     top, left = windows.padding
-    maxima = xp.full(views[0].shape, -xp.inf if padded.dtype.kind == "f" else xp.iinfo(padded.dtype).min,
-                     dtype=padded.dtype)
     first_row = xp.maximum(0, -(-(top - xp.arange(oh) * windows.stride[0]) // dh))
     first_column = xp.maximum(0, -(-(left - xp.arange(ow) * windows.stride[1]) // dw))
-    winners = xp.zeros(maxima.shape, dtype=xp.int32)
+    winners = xp.zeros(views[0].shape, dtype=xp.int32)
     winners[...] = first_row[:, None] * kw + first_column
+    return _scan(views, winners)
+
+
+def _scan(views, winners):
+    """PyTorch's scan over the window positions ``views`` (in scan order), from the first winners ``winners``:
+    start at the lowest value and move to every later value that is greater or NaN. Returns ``winners``."""
+    xp = backend.module_of(views[0])
+    dtype = views[0].dtype
+    maxima = xp.full(views[0].shape, -xp.inf if dtype.kind == "f" else xp.iinfo(dtype).min, dtype=dtype)
     better = xp.empty(maxima.shape, dtype=bool)
     for offset, values in enumerate(views):
         xp.greater(values, maxima, out=better)
-        if padded.dtype.kind == "f":
+        if dtype.kind == "f":
             better |= xp.isnan(values)
         xp.copyto(maxima, values, where=better)
         xp.copyto(winners, offset, where=better)
