@@ -74,6 +74,63 @@ def test_winograd_by_blocks_of_tile_rows(case, monkeypatch):
     check(_winograd(padding, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
 
 
+def _winograd_max_pool(padding=(0, 0, 0, 0), groups=1):
+    """The primitive followed by 2×2 max pooling in one (``pool=True``); torch's conv2d, then max_pool2d(2)."""
+
+    def run(*args):
+        if isinstance(args[0], gb.Tensor):
+            return WinogradConvolution.apply(*args, padding=padding, groups=groups, pool=True)
+        top, bottom, left, right = padding
+        return TF.max_pool2d(TF.conv2d(TF.pad(args[0], (left, right, top, bottom)), *args[1:], groups=groups), 2)
+
+    return run
+
+
+POOLED_CASES = [case for case in CASES if min(case[0][2] + case[2][0] + case[2][1], case[0][3] + case[2][2]
+                                              + case[2][3]) >= 4]  # an output of at least 2×2
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", POOLED_CASES, ids=str)
+def test_winograd_then_max_pool_matches_torch(case, dtype):
+    """Odd output sides (the last row or column in no window), groups, uneven padding; forward and every
+    gradient, with and without bias."""
+    x_shape, w_shape, padding, groups = case
+    check(_winograd_max_pool(padding, groups), [x_shape, w_shape, (w_shape[0],)], dtype=dtype)
+    check(_winograd_max_pool(padding, groups), [x_shape, w_shape], dtype="float64")
+
+
+@pytest.mark.parametrize("case", POOLED_CASES[:3], ids=str)
+def test_winograd_then_max_pool_by_blocks_and_frozen_parts(case, monkeypatch):
+    monkeypatch.setattr(winograd, "WORKSPACE_BYTES", 1)
+    monkeypatch.setattr(winograd, "MIN_BLOCK_TILES", 1)
+    x_shape, w_shape, padding, groups = case
+    run = _winograd_max_pool(padding, groups)
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64")
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[1, 2])
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[0])
+    with gb.no_grad():
+        check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad=False)
+
+
+def test_winograd_then_max_pool_ties_go_where_torch_sends_them():
+    """Integer-valued inputs and weights make ties in most windows (Winograd's transforms are exact on them:
+    their only fractions are halves)."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(-1, 2, size=(2, 3, 8, 6)).astype(np.float64)
+    w = rng.integers(-1, 2, size=(4, 3, 3, 3)).astype(np.float64)
+    ours_x, ours_w = gb.tensor(x, requires_grad=True), gb.tensor(w, requires_grad=True)
+    ours = WinogradConvolution.apply(ours_x, ours_w, padding=(1, 1, 1, 1), groups=1, pool=True)
+    gradient = rng.normal(size=ours.shape)
+    ours.backward(gb.tensor(gradient))
+    theirs_x, theirs_w = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    theirs = TF.max_pool2d(TF.conv2d(theirs_x, theirs_w, padding=1), 2)
+    theirs.backward(torch.tensor(gradient))
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours_w.grad.numpy(), theirs_w.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_winograd_transforms_in_slices(case, monkeypatch):
     """The output transform and its adjoint are products with a short side: force slices of a few columns."""

@@ -47,6 +47,7 @@ from glassbox.autograd import Function
 
 from .conv import copy_runs
 from .matmul import product
+from .pooling import max_of_window_positions, window_shares
 
 # G of the docstring: U = G W Gᵀ turns a 3×3 filter into a 4×4 tile
 FILTER_TRANSFORM = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
@@ -210,14 +211,26 @@ def _output_matrix(xp, dtype):
     return xp.kron(a_t, a_t)
 
 
-def transform_output(m, out) -> None:
-    """y = Aᵀ M A: (4, 4, O, rows, tw, N) → ``out``, an (O, 2·rows, 2·tw, N) array (or view). One product
-    reads M once (measured three times faster than the eight additions of the 2 + 2 passes)."""
+def output_tiles(m):
+    """y = Aᵀ M A: (4, 4, O, rows, tw, N) → (2, 2, O, rows, tw, N), output (a, b) of every tile as a block. One
+    product reads M once (measured three times faster than the eight additions of the 2 + 2 passes)."""
     xp = backend.module_of(m)
     _, _, out_channels, rows, tile_columns, batch = m.shape
-    y = product(_output_matrix(xp, m.dtype), m.reshape(16, -1))  # (4, O·rows·tw·N): output (a, b) of every tile
+    y = product(_output_matrix(xp, m.dtype), m.reshape(16, -1))  # (4, O·rows·tw·N)
+    return y.reshape(2, 2, out_channels, rows, tile_columns, batch)
+
+
+def transform_output(m, out) -> None:
+    """``output_tiles`` copied into place: ``out`` is an (O, 2·rows, 2·tw, N) array (or view)."""
+    _, _, out_channels, rows, tile_columns, batch = m.shape
     tiles = out.reshape(out_channels, rows, 2, tile_columns, 2, batch).transpose(2, 4, 0, 1, 3, 5)
-    copy_runs(tiles, y.reshape(2, 2, out_channels, rows, tile_columns, batch))  # y[o, 2r + a, 2t + b, n]
+    copy_runs(tiles, output_tiles(m))  # y[o, 2r + a, 2t + b, n]
+
+
+def tile_gradient(grad_tiles):
+    """dM = A dy Aᵀ, the adjoint of ``output_tiles``: (2, 2, O, rows, tw, N) → (16, O, rows·tw·N)."""
+    xp = backend.module_of(grad_tiles)
+    return product(_output_matrix(xp, grad_tiles.dtype).T, grad_tiles.reshape(4, -1))
 
 
 def output_gradient(grad_out):
@@ -227,7 +240,7 @@ def output_gradient(grad_out):
     rows, tile_columns = height // 2, width // 2
     pairs = xp.empty((2, 2, out_channels, rows, tile_columns, batch), dtype=grad_out.dtype)  # dy[a, b] of every tile
     copy_runs(pairs, grad_out.reshape(out_channels, rows, 2, tile_columns, 2, batch).transpose(2, 4, 0, 1, 3, 5))
-    return product(_output_matrix(xp, grad_out.dtype).T, pairs.reshape(4, -1))
+    return tile_gradient(pairs)
 
 
 def _multiply(xp, u, v):
@@ -250,21 +263,34 @@ def _blocks(tile_rows: int, bytes_per_tile_row: int, tiles_per_row: int):
 class WinogradConvolution(Function):
     """A 3×3, stride-1, dilation-1 convolution of (N, C, H, W) with W: (O, C/groups, 3, 3) and an optional bias
     (O,), by F(2×2, 3×3). ``padding`` is (top, bottom, left, right). Same results as ``Convolution``, up to
-    rounding."""
+    rounding.
 
-    def forward(self, x, weight, *bias, padding, groups):
+    With ``pool`` the convolution is followed by 2×2, stride-2 max pooling, in the same primitive: each tile's
+    2×2 block of outputs is one pooling window, so the four outputs of every tile, as ``output_tiles`` leaves
+    them (four blocks), are the four window positions ``max_of_window_positions`` compares, and the backward's
+    shares of the gradient (``window_shares``) are dy as ``tile_gradient`` reads it. The output map itself is
+    never written out. An odd last output row or column lies in no window and is not computed."""
+
+    def forward(self, x, weight, *bias, padding, groups, pool=False):
         xp = backend.module_of(x)
-        n, channels, h, w = x.shape
+        n, channels = x.shape[:2]
         out_channels = weight.shape[0]
         top, bottom, left, right = padding
-        oh, ow = h + top + bottom - 2, w + left + right - 2
-        tile_rows, tile_columns = -(-oh // 2), -(-ow // 2)
-        # an odd output side gets a last tile that overhangs it: pad the input with zeros to fit
-        split = split_padded_input(x, padding, (channels, 2 * tile_rows + 2, 2, tile_columns + 1, n))
+        oh, ow = x.shape[2] + top + bottom - 2, x.shape[3] + left + right - 2
+        if pool:
+            tile_rows, tile_columns = oh // 2, ow // 2
+        else:  # an odd output side gets a last tile that overhangs it: pad the input with zeros to fit
+            tile_rows, tile_columns = -(-oh // 2), -(-ow // 2)
+        read = x[:, :, :2 * tile_rows + 2 - top, :2 * tile_columns + 2 - left]  # the rows and columns tiles read
+        split = split_padded_input(read, padding, (channels, 2 * tile_rows + 2, 2, tile_columns + 1, n))
         u = transform_filters(weight, groups)  # (16, g, O/g, C/g)
-        out = xp.empty((out_channels, 2 * tile_rows, 2 * tile_columns, n), dtype=x.dtype)
-        blocks = _blocks(tile_rows, 16 * (channels + out_channels) * tile_columns * n * x.itemsize, tile_columns * n)
         needs = self.needs_input_grad
+        if pool:
+            out = xp.empty((out_channels, tile_rows, tile_columns, n), dtype=x.dtype)  # the window maxima
+            winners = xp.empty(out.shape, dtype=xp.uint8) if needs else None
+        else:
+            out = xp.empty((out_channels, 2 * tile_rows, 2 * tile_columns, n), dtype=x.dtype)
+        blocks = _blocks(tile_rows, 16 * (channels + out_channels) * tile_columns * n * x.itemsize, tile_columns * n)
         kept = []  # each block's V, when the weight gradient will read it
         for first, last in blocks:
             v = transform_input(split, first, last)  # (4, 4, C, rows, tw, N)
@@ -272,43 +298,56 @@ class WinogradConvolution(Function):
             m = _multiply(xp, u, v)  # (16, O, rows·tw·N)
             if bias:
                 m[5] += bias[0][:, None]  # Aᵀ e₁ e₁ᵀ A is all ones: a bias on M[1, 1] reaches every output
-            transform_output(m.reshape(4, 4, out_channels, last - first, tile_columns, n), out[:, 2 * first:2 * last])
+            m = m.reshape(4, 4, out_channels, last - first, tile_columns, n)
+            if pool:
+                y = output_tiles(m)
+                maxima, block_winners = max_of_window_positions([y[0, 0], y[0, 1], y[1, 0], y[1, 1]], bool(needs))
+                out[:, first:last] = maxima
+                if needs:
+                    winners[:, first:last] = block_winners
+            else:
+                transform_output(m, out[:, 2 * first:2 * last])
             if needs and needs[1]:
                 kept.append(v)
         if needs:
-            self.groups, self.padding, self.blocks = groups, padding, blocks
-            self.shapes = (x.shape, weight.shape, split.shape)
+            self.groups, self.padding, self.blocks, self.pool = groups, padding, blocks, pool
+            self.shapes = (x.shape, read.shape, weight.shape, split.shape)
             self.u = u if needs[0] else None
             self.v = kept
-        if (oh, ow) != out.shape[1:3]:
+            self.winners = winners if pool else None
+        if not pool and (oh, ow) != out.shape[1:3]:
             out = xp.ascontiguousarray(out[:, :oh, :ow])
         return out.transpose(3, 0, 1, 2)  # (N, O, oH, oW) view, batch innermost
 
     def backward(self, grad):
         xp = backend.module_of(grad)
         needs = self.needs_input_grad
-        input_shape, weight_shape, split_shape = self.shapes
-        n, channels, h, w = input_shape
+        input_shape, read_shape, weight_shape, split_shape = self.shapes
+        n, channels = input_shape[:2]
         out_channels, groups = weight_shape[0], self.groups
-        oh, ow = grad.shape[2:]
-        tile_rows, tile_columns = -(-oh // 2), -(-ow // 2)
+        tile_rows, tile_columns = split_shape[1] // 2 - 1, split_shape[3] - 1
         grad_out = grad.transpose(1, 2, 3, 0)  # (O, oH, oW, N), free for a gradient laid out like our output
-        if (oh, ow) != (2 * tile_rows, 2 * tile_columns):
+        if not self.pool and grad_out.shape[1:3] != (2 * tile_rows, 2 * tile_columns):
+            oh, ow = grad_out.shape[1:3]
             grad_out = xp.pad(grad_out, ((0, 0), (0, 2 * tile_rows - oh), (0, 2 * tile_columns - ow), (0, 0)))
         grad_split = xp.zeros(split_shape, dtype=grad.dtype) if needs[0] else None  # (C, Hp, 2, tw + 1, N)
         grad_u = grad_bias = None
         for index, (first, last) in enumerate(self.blocks):
-            grad_m = output_gradient(grad_out[:, 2 * first:2 * last])  # (16, O, rows·tw·N)
+            if self.pool:
+                shares = xp.empty((2, 2, out_channels, last - first, tile_columns, n), dtype=grad.dtype)
+                grad_m = tile_gradient(window_shares(grad_out[:, first:last], self.winners[:, first:last], shares))
+            else:
+                grad_m = output_gradient(grad_out[:, 2 * first:2 * last])  # (16, O, rows·tw·N)
             grad_m = grad_m.reshape(16, groups, out_channels // groups, -1)  # (16, g, O/g, rows·tw·N)
             if needs[0]:
                 grad_v = xp.matmul(self.u.transpose(0, 1, 3, 2), grad_m)  # (16, g, C/g, rows·tw·N)
                 add_input_gradient(grad_v.reshape(4, 4, channels, last - first, tile_columns, n), grad_split, first)
             if needs[1]:
-                product = xp.matmul(grad_m, self.v[index].transpose(0, 1, 3, 2))  # (16, g, O/g, C/g)
+                block_product = xp.matmul(grad_m, self.v[index].transpose(0, 1, 3, 2))  # (16, g, O/g, C/g)
                 if grad_u is None:
-                    grad_u = product
+                    grad_u = block_product
                 else:
-                    grad_u += product
+                    grad_u += block_product
             if len(needs) == 3 and needs[2]:
                 block_sum = grad_m[5].reshape(out_channels, -1).sum(axis=1)  # dM[1, 1] is each 2×2 block's sum
                 if grad_bias is None:
@@ -317,7 +356,11 @@ class WinogradConvolution(Function):
                     grad_bias += block_sum
         grad_x = grad_weight = None
         if needs[0]:
-            grad_x = unsplit_input_gradient(grad_split, self.padding, input_shape)
+            grad_x = unsplit_input_gradient(grad_split, self.padding, read_shape)
+            if read_shape != input_shape:  # rows or columns no tile read: no gradient
+                full = xp.zeros((channels,) + input_shape[2:] + (n,), dtype=grad.dtype)
+                full[:, :read_shape[2], :read_shape[3]] = grad_x.transpose(1, 2, 3, 0)
+                grad_x = full.transpose(3, 0, 1, 2)
         if needs[1]:
             grad_weight = filter_gradient(grad_u, weight_shape)
         return grad_x, grad_weight, grad_bias
