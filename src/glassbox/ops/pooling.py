@@ -25,7 +25,9 @@ from __future__ import annotations
 from glassbox import backend
 from glassbox.autograd import Function
 
-from .conv import copy_runs, empty_in_layout, in_layout_of, pad_spatial
+from .conv import pad_spatial
+from .layout import copy_runs, empty_in_layout, in_layout_of, memory_order
+from .two_by_two import max_of_window_positions, scan_winners, window_shares
 
 
 def pool_output_size(n: int, k: int, p: int, s: int, dilation: int = 1, ceil_mode: bool = False) -> int:
@@ -126,7 +128,7 @@ class PoolingWindows:
         xp = backend.module_of(values)
         n, c, h, w = self.input_shape
         oh, ow = self.output_size
-        in_memory = [0, 1] + [2 + axis for axis in _memory_order(winners)]
+        in_memory = [0, 1] + [2 + axis for axis in memory_order(winners)]
         shares = xp.empty([(2, 2, n, c, oh, ow)[axis] for axis in in_memory], dtype=values.dtype)
         shares = window_shares(values, winners, shares.transpose([in_memory.index(axis) for axis in range(6)]))
         grad = empty_in_layout(xp, (n, c, h, w), values.dtype, like)
@@ -167,55 +169,6 @@ def window_max(x, windows: PoolingWindows, need_winners: bool = True):
     return maxima, winners
 
 
-def max_of_window_positions(positions: list, need_winners: bool = True):
-    """The maxima of 2×2 windows from their four positions in scan order (top left, top right, bottom left,
-    bottom right: arrays of one shape and layout), and which one won: (maxima, winners or None).
-
-    Three maxima of whole arrays, and the winner from three comparisons (top row or bottom row, then left or
-    right in that row; a tie goes to the first in scan order). Where a NaN makes the comparisons meaningless,
-    PyTorch's scan decides instead (the last NaN wins)."""
-    xp = backend.module_of(positions[0])
-    top_left, top_right, bottom_left, bottom_right = positions
-    top, bottom = xp.maximum(top_left, top_right), xp.maximum(bottom_left, bottom_right)
-    lower = xp.less(top, bottom) if need_winners else None
-    maxima = xp.maximum(top, bottom, out=top)  # NaN propagates, as in PyTorch
-    if not need_winners:
-        return maxima, None
-    if xp.isnan(maxima).any():
-        return maxima, _scan(positions, xp.zeros(maxima.shape, dtype=xp.uint8))
-    # offsets in scan order: 0 top left, 1 top right, 2 bottom left, 3 bottom right; byte arithmetic, because
-    # where() and copyto(where=) on these arrays measured ten times slower
-    lower = lower.view(xp.uint8)
-    winners = xp.less(bottom_left, bottom_right).view(xp.uint8)
-    winners += xp.uint8(2)
-    winners *= lower  # a bottom winner: 2 or 3; 0 where the top row wins
-    winners += xp.less(top_left, top_right).view(xp.uint8) > lower  # a top winner: 0 or 1
-    return maxima, winners
-
-
-def window_shares(values, winners, out):
-    """Each 2×2 window position's share of the gradient ``values``: out[a, b] = values where position (a, b) won
-    its window, else 0. ``out`` is (2, 2, *values.shape), each block laid out like ``winners``."""
-    xp = backend.module_of(values)
-    values = in_layout_of(values, winners)  # elementwise work across memory orders is slow
-    # multiplying by the 0/1 mask is several times faster than where(), and the same unless a gradient is inf or
-    # NaN (0 · inf = NaN would then leak to the positions that lost)
-    exact = not bool(xp.isfinite(values).all())
-    won = xp.empty_like(winners, dtype=bool)
-    for offset in range(4):
-        xp.equal(winners, offset, out=won)
-        if exact:
-            out[offset // 2, offset % 2] = xp.where(won, values, 0)
-        else:
-            xp.multiply(values, won, out=out[offset // 2, offset % 2])
-    return out
-
-
-def _memory_order(x) -> list:
-    """x's axes, outermost in memory first."""
-    return sorted(range(x.ndim), key=lambda axis: -x.strides[axis])
-
-
 def _window_positions(x, output_size: tuple):
     """(2, 2, N, C, oH, oW) view of x: [a, b] is x[:, :, a:2·oH:2, b:2·oW:2], row a and column b of every 2×2
     window."""
@@ -232,7 +185,7 @@ def _quadrants(x, output_size: tuple):
     reads whole arrays. The copy itself moves runs as opaque elements (``copy_runs``)."""
     xp = backend.module_of(x)
     positions = _window_positions(x, output_size)
-    in_memory = [0, 1] + [2 + axis for axis in _memory_order(x)]
+    in_memory = [0, 1] + [2 + axis for axis in memory_order(x)]
     blocks = xp.empty([positions.shape[axis] for axis in in_memory], dtype=x.dtype)
     copy_runs(blocks, positions.transpose(in_memory))
     return blocks.transpose([in_memory.index(axis) for axis in range(6)])
@@ -248,23 +201,7 @@ def _winners_in_scan_order(padded, views, windows: PoolingWindows):
     first_column = xp.maximum(0, -(-(left - xp.arange(ow) * windows.stride[1]) // dw))
     winners = xp.zeros(views[0].shape, dtype=xp.int32)
     winners[...] = first_row[:, None] * kw + first_column
-    return _scan(views, winners)
-
-
-def _scan(views, winners):
-    """PyTorch's scan over the window positions ``views`` (in scan order), from the first winners ``winners``:
-    start at the lowest value and move to every later value that is greater or NaN. Returns ``winners``."""
-    xp = backend.module_of(views[0])
-    dtype = views[0].dtype
-    maxima = xp.full(views[0].shape, -xp.inf if dtype.kind == "f" else xp.iinfo(dtype).min, dtype=dtype)
-    better = xp.empty(maxima.shape, dtype=bool)
-    for offset, values in enumerate(views):
-        xp.greater(values, maxima, out=better)
-        if dtype.kind == "f":
-            better |= xp.isnan(values)
-        xp.copyto(maxima, values, where=better)
-        xp.copyto(winners, offset, where=better)
-    return winners
+    return scan_winners(views, winners)
 
 
 def winner_indices(winners, windows: PoolingWindows):

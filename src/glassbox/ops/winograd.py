@@ -45,9 +45,9 @@ from __future__ import annotations
 from glassbox import backend
 from glassbox.autograd import Function
 
-from .conv import copy_runs
+from .layout import copy_runs
 from .matmul import product
-from .pooling import max_of_window_positions, window_shares
+from .two_by_two import max_of_window_positions, window_shares
 
 # G of the docstring: U = G W Gᵀ turns a 3×3 filter into a 4×4 tile
 FILTER_TRANSFORM = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))

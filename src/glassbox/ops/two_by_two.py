@@ -1,0 +1,78 @@
+"""2×2, stride-2 max pooling on the four positions of its windows.
+
+Every CNN of the notes pools 2×2 windows with stride 2: each position lies in exactly one
+window, and position (a, b) of all windows (row a, column b inside the window) is one regular
+grid. Given those four grids as arrays (``glassbox.ops.pooling`` copies them apart from the input;
+a convolution that feeds the pooling can write them so from the start), the maxima are three
+elementwise maxima and the winners three comparisons. The gradient goes back to each window's
+winner: each grid gets its share, the gradient where it won and 0 elsewhere.
+
+PyTorch's rule decides ties and NaN: the first maximum in scan order (top left, top right, bottom
+left, bottom right) wins, and a NaN always wins (the last one, when there are several).
+"""
+
+from __future__ import annotations
+
+from glassbox import backend
+
+from .layout import in_layout_of
+
+
+def max_of_window_positions(positions: list, need_winners: bool = True):
+    """The maxima of 2×2 windows from their four positions in scan order (top left, top right, bottom left,
+    bottom right: arrays of one shape and layout), and which one won: (maxima, winners or None).
+
+    Three maxima of whole arrays, and the winner from three comparisons (top row or bottom row, then left or
+    right in that row; a tie goes to the first in scan order). Where a NaN makes the comparisons meaningless,
+    PyTorch's scan decides instead (the last NaN wins)."""
+    xp = backend.module_of(positions[0])
+    top_left, top_right, bottom_left, bottom_right = positions
+    top, bottom = xp.maximum(top_left, top_right), xp.maximum(bottom_left, bottom_right)
+    lower = xp.less(top, bottom) if need_winners else None
+    maxima = xp.maximum(top, bottom, out=top)  # NaN propagates, as in PyTorch
+    if not need_winners:
+        return maxima, None
+    if xp.isnan(maxima).any():
+        return maxima, scan_winners(positions, xp.zeros(maxima.shape, dtype=xp.uint8))
+    # offsets in scan order: 0 top left, 1 top right, 2 bottom left, 3 bottom right; byte arithmetic, because
+    # where() and copyto(where=) on these arrays measured ten times slower
+    lower = lower.view(xp.uint8)
+    winners = xp.less(bottom_left, bottom_right).view(xp.uint8)
+    winners += xp.uint8(2)
+    winners *= lower  # a bottom winner: 2 or 3; 0 where the top row wins
+    winners += xp.less(top_left, top_right).view(xp.uint8) > lower  # a top winner: 0 or 1
+    return maxima, winners
+
+
+def window_shares(values, winners, out):
+    """Each 2×2 window position's share of the gradient ``values``: out[a, b] = values where position (a, b) won
+    its window, else 0. ``out`` is (2, 2, *values.shape), each block laid out like ``winners``."""
+    xp = backend.module_of(values)
+    values = in_layout_of(values, winners)  # elementwise work across memory orders is slow
+    # multiplying by the 0/1 mask is several times faster than where(), and the same unless a gradient is inf or
+    # NaN (0 · inf = NaN would then leak to the positions that lost)
+    exact = not bool(xp.isfinite(values).all())
+    won = xp.empty_like(winners, dtype=bool)
+    for offset in range(4):
+        xp.equal(winners, offset, out=won)
+        if exact:
+            out[offset // 2, offset % 2] = xp.where(won, values, 0)
+        else:
+            xp.multiply(values, won, out=out[offset // 2, offset % 2])
+    return out
+
+
+def scan_winners(views, winners):
+    """PyTorch's scan over the window positions ``views`` (in scan order), from the first winners ``winners``:
+    start at the lowest value and move to every later value that is greater or NaN. Returns ``winners``."""
+    xp = backend.module_of(views[0])
+    dtype = views[0].dtype
+    maxima = xp.full(views[0].shape, -xp.inf if dtype.kind == "f" else xp.iinfo(dtype).min, dtype=dtype)
+    better = xp.empty(maxima.shape, dtype=bool)
+    for offset, values in enumerate(views):
+        xp.greater(values, maxima, out=better)
+        if dtype.kind == "f":
+            better |= xp.isnan(values)
+        xp.copyto(maxima, values, where=better)
+        xp.copyto(winners, offset, where=better)
+    return winners
