@@ -177,3 +177,65 @@ def test_products_in_slices_match_torch(case, monkeypatch):
     x_shape, w_shape, stride, padding, dilation, groups = case
     check(_conv(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
 
+
+def _conv_max_pool(stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """The primitive followed by 2×2 max pooling in one (``pool=True``); torch's conv2d, then max_pool2d(2)."""
+
+    def run(*args):
+        if isinstance(args[0], gb.Tensor):
+            return Convolution.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                     pool=True)
+        return TF.max_pool2d(_conv(stride, padding, dilation, groups)(*args), 2)
+
+    return run
+
+
+def _conv_output(case):
+    x_shape, w_shape, stride, padding, dilation, _ = case
+    return [conv_output_size(n + before + after, f, 0, s, d) for n, f, before, after, s, d in
+            zip(x_shape[2:], w_shape[2:], padding[::2], padding[1::2], stride, dilation, strict=True)]
+
+
+POOLED_CASES = [case for case in CONV_CASES if min(_conv_output(case)) >= 2]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", POOLED_CASES, ids=str)
+def test_convolution_then_max_pool_matches_torch(case, dtype):
+    """Strides, dilations, groups, uneven padding, odd output sides (the last row or column in no window)."""
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    check(_conv_max_pool(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)], dtype=dtype)
+
+
+@pytest.mark.parametrize("case", POOLED_CASES[:4], ids=str)
+def test_convolution_then_max_pool_frozen_parts_and_row_blocks(case, monkeypatch):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    run = _conv_max_pool(stride, padding, dilation, groups)
+    check(run, [x_shape, w_shape], dtype="float64")
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[1, 2])
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad_inputs=[0])
+    monkeypatch.setattr(importlib.import_module("glassbox.ops.conv"), "WORKSPACE_BYTES", 1)
+    with gb.no_grad():  # inference unfolds a row of outputs at a time
+        check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad=False)
+
+
+def test_convolution_then_max_pool_ties_and_nan_go_where_torch_sends_them():
+    """Integer values make ties in most windows; a NaN wins every window it reaches, the last one in scan
+    order where there are several."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(-1, 2, size=(2, 3, 8, 7)).astype(np.float64)
+    w = rng.integers(-1, 2, size=(4, 3, 3, 3)).astype(np.float64)
+    x[1, 2, 3, 3] = np.nan
+    ours_x, ours_w = gb.tensor(x, requires_grad=True), gb.tensor(w, requires_grad=True)
+    ours = Convolution.apply(ours_x, ours_w, stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1,
+                             pool=True)
+    gradient = rng.normal(size=ours.shape)
+    ours.backward(gb.tensor(gradient))
+    theirs_x, theirs_w = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    theirs = TF.max_pool2d(TF.conv2d(theirs_x, theirs_w, padding=1), 2)
+    theirs.backward(torch.tensor(gradient))
+    assert np.isnan(ours.detach().numpy()).sum() == 16  # the NaN reaches 2 × 2 windows of each output channel
+    pairs = [(ours.detach(), theirs.detach()), (ours_x.grad, theirs_x.grad), (ours_w.grad, theirs_w.grad)]
+    for mine, expected in pairs:
+        np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+

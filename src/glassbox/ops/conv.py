@@ -39,11 +39,14 @@ a convolution (im2col, then a product).
 
 from __future__ import annotations
 
+import math
+
 from glassbox import backend
 from glassbox.autograd import Function
 
 from .layout import empty_in_layout
 from .matmul import product
+from .two_by_two import max_of_window_positions, window_shares
 
 
 def conv_output_size(n: int, f: int, p: int, s: int, dilation: int = 1) -> int:
@@ -123,24 +126,35 @@ def im2col(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, out
 
 
 def col2im(columns, input_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
-           output_size: tuple):
+           output_size: tuple, by_windows: bool = False):
     """The adjoint of ``im2col``: (C·kH·kW, oH·oW·N) → (N, C, H, W), adding each column back onto its patch.
 
     One strided add per kernel offset (kH·kW of them), each over every channel, image and
-    position at once. The result is an (N, C, H, W) view of a (C, H, W, N) block.
+    position at once. The result is an (N, C, H, W) view of a (C, H, W, N) block. With
+    ``by_windows`` the columns run (a, b, i, j, n) for output (2i + a, 2j + b), as a convolution
+    that feeds 2×2 max pooling orders them (``Convolution``), and each offset takes four adds.
     """
     xp = backend.module_of(columns)
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, output_size
     top, bottom, left, right = padding
-    columns = columns.reshape(c, kh, kw, oh, ow, n)
-    if (kh, kw, sh, sw, oh, ow) == (1, 1, 1, 1, h, w) and not any(padding):
-        return columns.reshape(c, h, w, n).transpose(3, 0, 1, 2)  # a 1×1 convolution's patches are the pixels
+    if by_windows:
+        parts, phases = columns.reshape(c, kh, kw, 2, 2, oh // 2, ow // 2, n), (2, 2)
+    else:
+        parts, phases = columns.reshape(c, kh, kw, 1, 1, oh, ow, n), (1, 1)
+        if (kh, kw, sh, sw, oh, ow) == (1, 1, 1, 1, h, w) and not any(padding):
+            return columns.reshape(c, h, w, n).transpose(3, 0, 1, 2)  # a 1×1 convolution's patches are the pixels
+    rows, cols = parts.shape[5:7]
+    row_step, column_step = phases[0] * sh, phases[1] * sw
     grad = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=columns.dtype)
     for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
         for j in range(kw):
-            grad[:, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += columns[:, i, j]
+            for a in range(phases[0]):
+                first_row = i * dh + a * sh
+                for b in range(phases[1]):
+                    first_column = j * dw + b * sw
+                    grad[:, first_row:first_row + row_step * (rows - 1) + 1:row_step,
+                         first_column:first_column + column_step * (cols - 1) + 1:column_step] += parts[:, i, j, a, b]
     return grad[:, top:top + h, left:left + w].transpose(3, 0, 1, 2)
 
 
@@ -159,19 +173,28 @@ def _weight_gradient(xp, grad_rows, columns):
 
 
 def _unfold(patches, groups: int, ones: bool):
-    """(C, kH, kW, rows, oW, N) patches → columns (g, C/g·kH·kW, rows·oW·N), with a last row of ones per group
+    """(C, kH, kW, *positions) patches → columns (g, C/g·kH·kW, positions), with a last row of ones per group
     when ``ones``: a bias then rides along in the product, y = [W b] [columns; 1], and its gradient comes out of
     the weight gradient's, dL/dy [columns; 1]ᵀ, each saving a pass over the output."""
     xp = backend.module_of(patches)
-    c, kh, kw, rows, ow, n = patches.shape
+    c, kh, kw = patches.shape[:3]
+    positions = patches.shape[3:]
+    length = math.prod(positions)
     depth = c // groups * kh * kw
     if not ones:
-        return xp.ascontiguousarray(patches).reshape(groups, depth, rows * ow * n)
-    columns = xp.empty((groups, depth + 1, rows * ow * n), dtype=patches.dtype)
+        return xp.ascontiguousarray(patches).reshape(groups, depth, length)
+    columns = xp.empty((groups, depth + 1, length), dtype=patches.dtype)
     columns[:, depth] = 1
-    grouped = (groups, c // groups, kh, kw, rows, ow, n)
+    grouped = (groups, c // groups, kh, kw) + positions
     columns[:, :depth].reshape(grouped)[...] = patches.reshape(grouped)  # both reshapes are views
     return columns
+
+
+def _by_windows(patches):
+    """(C, kH, kW, 2·pH, 2·pW, N) patches → a (C, kH, kW, 2, 2, pH, pW, N) view: output (2i + a, 2j + b) as
+    [a, b, i, j], position (a, b) of 2×2 window (i, j)."""
+    c, kh, kw, rows, cols, n = patches.shape
+    return patches.reshape(c, kh, kw, rows // 2, 2, cols // 2, 2, n).transpose(0, 1, 2, 4, 6, 3, 5, 7)
 
 
 WORKSPACE_BYTES = 256 << 20  # the most im2col may hold at once when the weight gradient will not need the columns
@@ -198,14 +221,23 @@ def _convolve_by_row_blocks(x, weight_rows, geometry, ones: bool):
 
 class Convolution(Function):
     """2-D convolution (cross-correlation, as in every deep-learning library) of (N, C, H, W) with
-    W: (O, C/groups, kH, kW) and an optional bias (O,). ``padding`` is (top, bottom, left, right)."""
+    W: (O, C/groups, kH, kW) and an optional bias (O,). ``padding`` is (top, bottom, left, right).
 
-    def forward(self, x, weight, *bias, stride, padding, dilation, groups):
+    With ``pool`` the convolution is followed by 2×2, stride-2 max pooling, in the same primitive. The columns
+    are ordered by window, (a, b, i, j, n) for output (2i + a, 2j + b), so the product writes position (a, b)
+    of every window as one block of the output, and ``max_of_window_positions`` compares the four blocks. The
+    backward's shares of the gradient (``window_shares``) come out in the same order, the one the weight
+    gradient's product and ``col2im`` read. The output map is never laid out row by row, and an odd last
+    output row or column, in no window, is not computed."""
+
+    def forward(self, x, weight, *bias, stride, padding, dilation, groups, pool=False):
         xp = backend.module_of(x)
         n, _, h, w = x.shape
         out_channels, group_channels, kh, kw = weight.shape
         oh = conv_output_size(h + padding[0] + padding[1], kh, 0, stride[0], dilation[0])
         ow = conv_output_size(w + padding[2] + padding[3], kw, 0, stride[1], dilation[1])
+        if pool:
+            oh, ow = oh - oh % 2, ow - ow % 2  # the outputs some window covers
         geometry = ((kh, kw), stride, padding, dilation, (oh, ow))
         weight_rows = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
         with_bias = weight_rows  # [W b] when there is a bias: (g, O/g, C/g·kH·kW + 1)
@@ -215,15 +247,26 @@ class Convolution(Function):
         keep_columns = bool(needs) and needs[1]  # only the weight gradient reads them again
         if not keep_columns and x.shape[1] * kh * kw * ow * n * x.itemsize * oh > WORKSPACE_BYTES:
             out = _convolve_by_row_blocks(x, with_bias, geometry, bool(bias))
+            if pool:  # rows of outputs in order: the window positions are strided views
+                rows = out.reshape(out_channels, oh // 2, 2, ow // 2, 2, n)
+                positions = [rows[:, :, a, :, b] for a in range(2) for b in range(2)]
         else:
             patches = window_view(batch_innermost(x, padding), (kh, kw), stride, dilation, (oh, ow))
-            columns = _unfold(patches, groups, bool(bias))  # (g, C/g·kH·kW [+ 1], oH·oW·N)
+            columns = _unfold(_by_windows(patches) if pool else patches, groups, bool(bias))  # (g, C/g·kH·kW [+ 1], L)
             out = _matmul_groups(xp, with_bias, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
+            if pool:
+                blocks = out.reshape(out_channels, 2, 2, oh // 2, ow // 2, n)
+                positions = [blocks[:, a, b] for a in range(2) for b in range(2)]
+        winners = None
+        if pool:
+            out, winners = max_of_window_positions(positions, bool(needs))  # (O, pH, pW, N)
         if needs:
             self.geometry, self.input_shape, self.weight_shape = geometry, x.shape, weight.shape
-            self.groups = groups
+            self.groups, self.pool, self.winners = groups, pool, winners
             self.weight_rows = weight_rows if needs[0] else None
             self.columns = columns if keep_columns else None
+        if pool:
+            return out.transpose(3, 0, 1, 2)  # (N, O, pH, pW) view, batch innermost
         return out.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2)  # (N, O, oH, oW) view, batch innermost
 
     def backward(self, grad):
@@ -231,12 +274,18 @@ class Convolution(Function):
         needs = self.needs_input_grad
         groups = self.groups
         out_channels = grad.shape[1]
-        # (N, O, oH, oW) → (groups, O/groups, oH·oW·N); free when grad is laid out (O, oH, oW, N), as ours are
-        grad_rows = grad.transpose(1, 2, 3, 0).reshape(groups, out_channels // groups, -1)
+        # (N, O, oH, oW) → (O, oH, oW, N): free for a gradient laid out as our output
+        grad_out = grad.transpose(1, 2, 3, 0)
+        if self.pool:  # each window position's share, in the columns' order (O, a, b, i, j, N)
+            shares = xp.empty((out_channels, 2, 2) + grad_out.shape[1:], dtype=grad.dtype)
+            window_shares(grad_out, self.winners, shares.transpose(1, 2, 0, 3, 4, 5))
+            grad_rows = shares.reshape(groups, out_channels // groups, -1)
+        else:
+            grad_rows = grad_out.reshape(groups, out_channels // groups, -1)
         grad_x = grad_weight = grad_bias = None
         if needs[0]:
             grad_columns = _matmul_groups(xp, self.weight_rows.transpose(0, 2, 1), grad_rows)  # (g, C/g·kH·kW, L·N)
-            grad_x = col2im(grad_columns, self.input_shape, *self.geometry)
+            grad_x = col2im(grad_columns, self.input_shape, *self.geometry, by_windows=self.pool)
         depth = self.weight_shape[1] * self.weight_shape[2] * self.weight_shape[3]
         has_bias = len(needs) == 3
         if needs[1]:
