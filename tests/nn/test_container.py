@@ -130,36 +130,3 @@ def test_nested_sequential_repr_matches_torch():
     assert repr(ours) == repr(theirs)
     np.testing.assert_equal(len(list(ours.modules())), len(list(theirs.modules())))
 
-
-def _relu_pool_pairs(module):
-    return [
-        module.Conv2d(2, 3, 3, padding=1), module.ReLU(), module.MaxPool2d(2),
-        module.Conv2d(3, 4, 3), module.ReLU(), module.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
-        module.Flatten(1, 2), module.ReLU(), module.MaxPool1d(2),
-    ]
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_relu_before_max_pooling_matches_torch(dtype):
-    """Sequential pools before the ReLU; values and gradients are those of the written order, also for windows
-    whose values are all negative (a quarter of the inputs, so such windows occur at every layer)."""
-    check_module(nn.Sequential(*_relu_pool_pairs(nn)), torch.nn.Sequential(*_relu_pool_pairs(torch.nn)),
-                 [(3, 2, 12, 11)], dtype=dtype, steps=2, low=-3.0, high=1.0)
-
-
-def _last_step(model, x):
-    return type(model(x).grad_fn).__name__
-
-
-def test_relu_and_max_pooling_swap_only_where_nobody_can_see_it():
-    x = gb.randn(2, 3, 8, 8, requires_grad=True)
-    assert _last_step(nn.Sequential(nn.ReLU(), nn.MaxPool2d(2)), x) == "Relu"
-    assert _last_step(nn.Sequential(nn.MaxPool2d(2), nn.ReLU()), x) == "Relu"
-    assert _last_step(nn.Sequential(nn.ReLU(inplace=True), nn.MaxPool2d(2)), x * 1) == "MaxPool"
-    assert _last_step(nn.Sequential(nn.LeakyReLU(), nn.MaxPool2d(2)), x) == "MaxPool"
-    with_indices = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2, return_indices=True))
-    assert type(with_indices(x)[0].grad_fn).__name__ == "MaxPool"
-    hooked = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
-    seen = []
-    hooked[0].register_forward_hook(lambda module, args, output: seen.append(output.shape))
-    assert _last_step(hooked, x) == "MaxPool" and seen == [(2, 3, 8, 8)]

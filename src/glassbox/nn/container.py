@@ -7,16 +7,9 @@
   are found), for layers a ``forward`` loops over.
 - ``ModuleDict`` is the same as a dictionary.
 
-A ReLU followed by a max pooling (conv → ReLU → pool, the block of every CNN of
-the notes) runs in the other order inside ``Sequential``: max(relu(a), relu(b)) =
-relu(max(a, b)), because relu never reverses an order, so pooling first gives
-the same output while the ReLU works on a quarter of the values (2×2 windows).
-The gradients are the same too: a window's winner is the same position in both
-orders wherever the ReLU passes a gradient at all (where the window's maximum is
-above 0); elsewhere both orders give 0. The swap is skipped wherever it could be
-seen: an in-place ReLU (it would no longer write to its input), a pooling that
-returns indices, and modules with hooks (``glassbox.models.summary`` reads every
-layer's output through hooks).
+Inside ``Sequential`` some runs of layers execute as one, with the same results: a ReLU
+before a max pooling runs after it, and a convolution before 2×2 max pooling runs as one
+primitive with it (``glassbox.nn.fusion``).
 """
 
 from __future__ import annotations
@@ -24,9 +17,8 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 
-from .activation import ReLU
+from .fusion import fused_step
 from .module import Module, _indent
-from .pooling import MaxPool1d, MaxPool2d
 
 
 def _index(index, length: int, container: str) -> int:
@@ -34,14 +26,6 @@ def _index(index, length: int, container: str) -> int:
     if not -length <= index < length:
         raise IndexError(f"index {index} is out of range for a {container} of length {length}")
     return index + length if index < 0 else index
-
-
-def _pools_first(activation: Module, pooling: Module) -> bool:
-    """Whether ``pooling(activation(x))`` may run as ``activation(pooling(x))``: a plain ReLU before a max
-    pooling that returns no indices, with no hooks on either to see the difference."""
-    return (type(activation) is ReLU and not activation.inplace and type(pooling) in (MaxPool1d, MaxPool2d)
-            and not pooling.return_indices
-            and not any(m._forward_hooks or m._forward_pre_hooks for m in (activation, pooling)))
 
 
 class Sequential(Module):
@@ -60,14 +44,9 @@ class Sequential(Module):
         modules = list(self._modules.values())
         position = 0
         while position < len(modules):
-            module = modules[position]
-            following = modules[position + 1] if position + 1 < len(modules) else None
-            if following is not None and _pools_first(module, following):
-                input = module(following(input))
-                position += 2
-            else:
-                input = module(input)
-                position += 1
+            step, count = fused_step(modules, position)
+            input = step(input)
+            position += count
         return input
 
     def __getitem__(self, index):

@@ -99,8 +99,10 @@ def _pad_with_mode(input: Tensor, padding: tuple, mode: str) -> Tensor:
 
 
 def _convolution(input, weight, bias, stride, padding, dilation, groups, dims: int, layer: str,
-                 padding_mode: str = "zeros") -> Tensor:
-    """The shared body of conv1d / conv2d and the Conv modules: checks, padding, the primitive."""
+                 padding_mode: str = "zeros", pool: bool = False) -> Tensor | None:
+    """The shared body of conv1d / conv2d and the Conv modules: checks, padding, the primitive. With ``pool``,
+    the convolution followed by 2×2, stride-2 max pooling as one primitive (``glassbox.nn.fusion``), or None
+    where that does not apply (a 1-D or unbatched input, an output smaller than 2×2, a GPU)."""
     kernel = tuple(weight.shape[2:])
     stride, dilation = _tuple(stride, dims, "stride"), _tuple(dilation, dims, "dilation")
     if min(stride) < 1 or min(dilation) < 1:
@@ -133,15 +135,20 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims: i
             name = _AXIS_NAMES[dims][axis]
             raise RuntimeError(f"{layer}: input of {name} {n} is too small: output {name} = "
                                f"{_formula(n, f, p, s, d)} = {out} < 1")
+    device = backend.device_of(input.data)
+    if pool and (dims != 2 or unbatched or device != "cpu" or min(
+            conv_output_size(n + p[0] + p[1], f, 0, s, d)
+            for n, f, p, s, d in zip(sizes, kernel, pads, stride, dilation, strict=True)) < 2):
+        return None
     if dims == 1:  # a 1-D convolution is a 2-D one over a single row
         input, weight = input.reshape(*input.shape[:2], 1, -1), weight.reshape(*weight.shape[:2], 1, -1)
         stride, dilation, pads = (1, *stride), (1, *dilation), ((0, 0), *pads)
     arguments = (input, weight) if bias is None else (input, weight, bias)
-    if winograd_fits(tuple(weight.shape), groups, stride, dilation, backend.device_of(input.data)):
-        output = WinogradConvolution.apply(*arguments, padding=pads[0] + pads[1], groups=groups)
+    if winograd_fits(tuple(weight.shape), groups, stride, dilation, device):
+        output = WinogradConvolution.apply(*arguments, padding=pads[0] + pads[1], groups=groups, pool=pool)
     else:
         output = Convolution.apply(*arguments, stride=stride, padding=pads[0] + pads[1], dilation=dilation,
-                                   groups=groups)
+                                   groups=groups, pool=pool)
     if dims == 1:
         output = output.reshape(*output.shape[:2], -1)
     return output.reshape(*output.shape[1:]) if unbatched else output
