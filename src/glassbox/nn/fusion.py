@@ -14,9 +14,11 @@
 
 A run is fused only where nothing can tell the difference: modules of exactly these types (a
 subclass may compute something else), no hooks on any of them (``glassbox.models.summary`` reads
-each layer's output through hooks), a ReLU that is not in place (it would no longer write to its
-input), a pooling that returns no indices; and for the convolution, a batched input on the CPU
-whose output is at least 2×2 (``_convolution`` says so by returning None).
+each layer's output through hooks), a pooling that returns no indices; and for the convolution, a
+batched input on the CPU whose output is at least 2×2 (``_convolution`` says so by returning None).
+An in-place ReLU (torchvision's VGG and AlexNet use them) swaps with a pooling only after a
+convolution, whose fresh output nobody else holds; elsewhere its input may be the caller's tensor,
+which it must go on overwriting.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ def _unhooked(module: Module) -> bool:
     return not (module._forward_hooks or module._forward_pre_hooks)
 
 
-def _plain_relu(module: Module) -> bool:
-    return type(module) is ReLU and not module.inplace and _unhooked(module)
+def _plain_relu(module: Module, after_convolution: bool = False) -> bool:
+    return type(module) is ReLU and (after_convolution or not module.inplace) and _unhooked(module)
 
 
 def _max_pooling(module: Module) -> bool:
@@ -69,7 +71,7 @@ def fused_step(modules: list, position: int):
     if type(module) is Conv2d and _unhooked(module) and following:
         if _two_by_two(following[0]):
             return _convolution_then_pooling(module, None, following[0]), 2
-        if len(following) == 2 and _plain_relu(following[0]) and _two_by_two(following[1]):
+        if len(following) == 2 and _plain_relu(following[0], True) and _two_by_two(following[1]):
             return _convolution_then_pooling(module, following[0], following[1]), 3
     if following and _plain_relu(module) and _max_pooling(following[0]):
         pool = following[0]
