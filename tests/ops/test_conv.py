@@ -219,6 +219,16 @@ def test_convolution_then_max_pool_frozen_parts_and_row_blocks(case, monkeypatch
         check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64", grad=False)
 
 
+@pytest.mark.parametrize("case", POOLED_CASES, ids=str)
+def test_convolution_then_max_pool_a_window_row_at_a_time(case, monkeypatch):
+    """The product, the pooling and the backward go a slice of window rows at a time: force one row per slice."""
+    monkeypatch.setattr(importlib.import_module("glassbox.ops.conv"), "POOL_SLICE_ELEMENTS", 1)
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    run = _conv_max_pool(stride, padding, dilation, groups)
+    check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64")
+    check(run, [x_shape, w_shape], dtype="float64", grad_inputs=[0])  # no bias, frozen weights
+
+
 def test_convolution_then_max_pool_ties_and_nan_go_where_torch_sends_them():
     """Integer values make ties in most windows; a NaN wins every window it reaches, the last one in scan
     order where there are several."""

@@ -131,7 +131,7 @@ def col2im(columns, input_shape: tuple, kernel: tuple, stride: tuple, padding: t
 
     One strided add per kernel offset (kH·kW of them), each over every channel, image and
     position at once. The result is an (N, C, H, W) view of a (C, H, W, N) block. With
-    ``by_windows`` the columns run (a, b, i, j, n) for output (2i + a, 2j + b), as a convolution
+    ``by_windows`` the columns run (i, a, b, j, n) for output (2i + a, 2j + b), as a convolution
     that feeds 2×2 max pooling orders them (``Convolution``), and each offset takes four adds.
     """
     xp = backend.module_of(columns)
@@ -139,7 +139,7 @@ def col2im(columns, input_shape: tuple, kernel: tuple, stride: tuple, padding: t
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, output_size
     top, bottom, left, right = padding
     if by_windows:
-        parts, phases = columns.reshape(c, kh, kw, 2, 2, oh // 2, ow // 2, n), (2, 2)
+        parts, phases = columns.reshape(c, kh, kw, oh // 2, 2, 2, ow // 2, n).transpose(0, 1, 2, 4, 5, 3, 6, 7), (2, 2)
     else:
         parts, phases = columns.reshape(c, kh, kw, 1, 1, oh, ow, n), (1, 1)
         if (kh, kw, sh, sw, oh, ow) == (1, 1, 1, 1, h, w) and not any(padding):
@@ -191,10 +191,25 @@ def _unfold(patches, groups: int, ones: bool):
 
 
 def _by_windows(patches):
-    """(C, kH, kW, 2·pH, 2·pW, N) patches → a (C, kH, kW, 2, 2, pH, pW, N) view: output (2i + a, 2j + b) as
-    [a, b, i, j], position (a, b) of 2×2 window (i, j)."""
+    """(C, kH, kW, 2·pH, 2·pW, N) patches → a (C, kH, kW, pH, 2, 2, pW, N) view: output (2i + a, 2j + b) as
+    [i, a, b, j], position (a, b) of 2×2 window (i, j). A row i of windows is then one run of columns, with its
+    four positions as four blocks in it."""
     c, kh, kw, rows, cols, n = patches.shape
-    return patches.reshape(c, kh, kw, rows // 2, 2, cols // 2, 2, n).transpose(0, 1, 2, 4, 6, 3, 5, 7)
+    return patches.reshape(c, kh, kw, rows // 2, 2, cols // 2, 2, n).transpose(0, 1, 2, 3, 4, 6, 5, 7)
+
+
+# 2×2 max pooling after a convolution works through the output a few rows of windows at a time, each part of the
+# product at most POOL_SLICE_ELEMENTS numbers, so that it is still in cache when its windows are compared (and in
+# the backward, when its shares are made and multiplied): written out whole, the digits CNN's first layer's
+# output (1.6M numbers) costs more to move through memory than to compute
+POOL_SLICE_ELEMENTS = 1 << 18
+
+
+def _window_row_slices(out_channels: int, window_rows: int, window_columns: int, batch: int):
+    """(first, last) rows of 2×2 windows per slice, and the columns of the product per window row."""
+    per_row = 4 * window_columns * batch
+    step = max(1, POOL_SLICE_ELEMENTS // (out_channels * per_row))
+    return [(first, min(window_rows, first + step)) for first in range(0, window_rows, step)], per_row
 
 
 WORKSPACE_BYTES = 256 << 20  # the most im2col may hold at once when the weight gradient will not need the columns
@@ -249,25 +264,44 @@ class Convolution(Function):
             out = _convolve_by_row_blocks(x, with_bias, geometry, bool(bias))
             if pool:  # rows of outputs in order: the window positions are strided views
                 rows = out.reshape(out_channels, oh // 2, 2, ow // 2, 2, n)
-                positions = [rows[:, :, a, :, b] for a in range(2) for b in range(2)]
+                out, winners = max_of_window_positions([rows[:, :, a, :, b] for a in range(2) for b in range(2)],
+                                                       bool(needs))
         else:
             patches = window_view(batch_innermost(x, padding), (kh, kw), stride, dilation, (oh, ow))
             columns = _unfold(_by_windows(patches) if pool else patches, groups, bool(bias))  # (g, C/g·kH·kW [+ 1], L)
-            out = _matmul_groups(xp, with_bias, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
             if pool:
-                blocks = out.reshape(out_channels, 2, 2, oh // 2, ow // 2, n)
-                positions = [blocks[:, a, b] for a in range(2) for b in range(2)]
-        winners = None
-        if pool:
-            out, winners = max_of_window_positions(positions, bool(needs))  # (O, pH, pW, N)
+                out, winners = self._pool_products(with_bias, columns, (out_channels, oh // 2, ow // 2, n),
+                                                   bool(needs))
+            else:
+                out = _matmul_groups(xp, with_bias, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
         if needs:
             self.geometry, self.input_shape, self.weight_shape = geometry, x.shape, weight.shape
-            self.groups, self.pool, self.winners = groups, pool, winners
+            self.groups, self.pool = groups, pool
+            self.winners = winners if pool else None
             self.weight_rows = weight_rows if needs[0] else None
             self.columns = columns if keep_columns else None
         if pool:
             return out.transpose(3, 0, 1, 2)  # (N, O, pH, pW) view, batch innermost
         return out.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2)  # (N, O, oH, oW) view, batch innermost
+
+    @staticmethod
+    def _pool_products(with_bias, columns, pooled_shape: tuple, need_winners: bool):
+        """The product and the 2×2 max pooling, a slice of window rows at a time: (maxima, winners or None), both
+        (O, pH, pW, N)."""
+        xp = backend.module_of(columns)
+        out_channels, window_rows, window_columns, n = pooled_shape
+        maxima = xp.empty(pooled_shape, dtype=columns.dtype)
+        winners = xp.empty(pooled_shape, dtype=xp.uint8) if need_winners else None
+        slices, per_row = _window_row_slices(out_channels, window_rows, window_columns, n)
+        for first, last in slices:
+            part = _matmul_groups(xp, with_bias, columns[:, :, first * per_row:last * per_row])
+            part = part.reshape(out_channels, last - first, 2, 2, window_columns, n)
+            block_max, block_winners = max_of_window_positions(
+                [part[:, :, a, b] for a in range(2) for b in range(2)], need_winners)
+            maxima[:, first:last] = block_max
+            if need_winners:
+                winners[:, first:last] = block_winners
+        return maxima, winners
 
     def backward(self, grad):
         xp = backend.module_of(grad)
@@ -276,16 +310,13 @@ class Convolution(Function):
         out_channels = grad.shape[1]
         # (N, O, oH, oW) → (O, oH, oW, N): free for a gradient laid out as our output
         grad_out = grad.transpose(1, 2, 3, 0)
-        if self.pool:  # each window position's share, in the columns' order (O, a, b, i, j, N)
-            shares = xp.empty((out_channels, 2, 2) + grad_out.shape[1:], dtype=grad.dtype)
-            window_shares(grad_out, self.winners, shares.transpose(1, 2, 0, 3, 4, 5))
-            grad_rows = shares.reshape(groups, out_channels // groups, -1)
-        else:
-            grad_rows = grad_out.reshape(groups, out_channels // groups, -1)
+        if self.pool:
+            return self._pool_backward(grad_out)
+        grad_rows = grad_out.reshape(groups, out_channels // groups, -1)
         grad_x = grad_weight = grad_bias = None
         if needs[0]:
             grad_columns = _matmul_groups(xp, self.weight_rows.transpose(0, 2, 1), grad_rows)  # (g, C/g·kH·kW, L·N)
-            grad_x = col2im(grad_columns, self.input_shape, *self.geometry, by_windows=self.pool)
+            grad_x = col2im(grad_columns, self.input_shape, *self.geometry)
         depth = self.weight_shape[1] * self.weight_shape[2] * self.weight_shape[3]
         has_bias = len(needs) == 3
         if needs[1]:
@@ -295,6 +326,40 @@ class Convolution(Function):
                 grad_bias = product[:, :, depth].reshape(out_channels)  # the row of ones: Σ dL/dy
         elif has_bias and needs[2]:
             grad_bias = grad_rows.reshape(out_channels, -1).sum(axis=1)
+        return grad_x, grad_weight, grad_bias
+
+    def _pool_backward(self, grad_out):
+        """The backward of convolution + pooling, a slice of window rows at a time: each window position's share
+        of the gradient (O, rows, 2, 2, pW, N), in the columns' order, goes into the weight gradient's product and
+        into the input gradient's columns while it is in cache."""
+        xp = backend.module_of(grad_out)
+        needs, groups = self.needs_input_grad, self.groups
+        out_channels, window_rows, window_columns, n = grad_out.shape
+        depth = self.weight_shape[1] * self.weight_shape[2] * self.weight_shape[3]
+        has_bias = len(needs) == 3
+        slices, per_row = _window_row_slices(out_channels, window_rows, window_columns, n)
+        grad_columns = xp.empty((groups, depth, window_rows * per_row), dtype=grad_out.dtype) if needs[0] else None
+        products = grad_bias = None
+        for first, last in slices:
+            shares = xp.empty((out_channels, last - first, 2, 2, window_columns, n), dtype=grad_out.dtype)
+            window_shares(grad_out[:, first:last], self.winners[:, first:last], shares.transpose(2, 3, 0, 1, 4, 5))
+            grad_rows = shares.reshape(groups, out_channels // groups, -1)
+            span = slice(first * per_row, last * per_row)
+            if needs[0]:
+                grad_columns[:, :, span] = _matmul_groups(xp, self.weight_rows.transpose(0, 2, 1), grad_rows)
+            if needs[1]:
+                part = _weight_gradient(xp, grad_rows, self.columns[:, :, span])  # (g, O/g, C/g·kH·kW [+ 1])
+                products = part if products is None else products + part
+            elif has_bias and needs[2]:
+                part = grad_rows.reshape(out_channels, -1).sum(axis=1)
+                grad_bias = part if grad_bias is None else grad_bias + part
+        grad_x = grad_weight = None
+        if needs[0]:
+            grad_x = col2im(grad_columns, self.input_shape, *self.geometry, by_windows=True)
+        if needs[1]:
+            grad_weight = products[:, :, :depth].reshape(self.weight_shape)
+            if has_bias and needs[2]:
+                grad_bias = products[:, :, depth].reshape(out_channels)  # the row of ones: Σ dL/dy
         return grad_x, grad_weight, grad_bias
 
 
