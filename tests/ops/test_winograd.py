@@ -159,8 +159,9 @@ def test_winograd_float32_error_on_many_channels(channels):
 
 
 def test_blocks_cover_the_tile_rows_once():
-    assert winograd._blocks(7, 3 << 20, 448) == [(0, 2), (2, 4), (4, 6), (6, 7)]  # 8 MB: two rows of 3 MB
-    assert winograd._blocks(7, 1 << 30, 448) == [(0, 2), (2, 4), (4, 6), (6, 7)]  # ≥ 512 tiles: two rows of 448
+    assert winograd._blocks(7, 1 << 19, 448) == [(0, 4), (4, 7)]  # 2 MB: four rows of 512 KB
+    assert winograd._blocks(7, 1 << 30, 448) == [(first, first + 1) for first in range(7)]  # ≥ 256 tiles: a row
+    assert winograd._blocks(7, 1 << 30, 100) == [(0, 3), (3, 6), (6, 7)]  # ≥ 256 tiles: three rows of 100
     assert winograd._blocks(3, 1, 4096) == [(0, 3)]
 
 
