@@ -296,11 +296,8 @@ class Convolution(Function):
         for first, last in slices:
             part = _matmul_groups(xp, with_bias, columns[:, :, first * per_row:last * per_row])
             part = part.reshape(out_channels, last - first, 2, 2, window_columns, n)
-            block_max, block_winners = max_of_window_positions(
-                [part[:, :, a, b] for a in range(2) for b in range(2)], need_winners)
-            maxima[:, first:last] = block_max
-            if need_winners:
-                winners[:, first:last] = block_winners
+            max_of_window_positions([part[:, :, a, b] for a in range(2) for b in range(2)], need_winners,
+                                    out=(maxima[:, first:last], None if winners is None else winners[:, first:last]))
         return maxima, winners
 
     def backward(self, grad):

@@ -18,9 +18,10 @@ from glassbox import backend
 from .layout import in_layout_of
 
 
-def max_of_window_positions(positions: list, need_winners: bool = True):
+def max_of_window_positions(positions: list, need_winners: bool = True, out: tuple = (None, None)):
     """The maxima of 2×2 windows from their four positions in scan order (top left, top right, bottom left,
-    bottom right: arrays of one shape and layout), and which one won: (maxima, winners or None).
+    bottom right: arrays of one shape and layout), and which one won: (maxima, winners or None), written into
+    ``out`` (maxima, winners as uint8) where given.
 
     Three maxima of whole arrays, and the winner from three comparisons (top row or bottom row, then left or
     right in that row; a tie goes to the first in scan order). Where a NaN makes the comparisons meaningless,
@@ -29,15 +30,17 @@ def max_of_window_positions(positions: list, need_winners: bool = True):
     top_left, top_right, bottom_left, bottom_right = positions
     top, bottom = xp.maximum(top_left, top_right), xp.maximum(bottom_left, bottom_right)
     lower = xp.less(top, bottom) if need_winners else None
-    maxima = xp.maximum(top, bottom, out=top)  # NaN propagates, as in PyTorch
+    maxima = xp.maximum(top, bottom, out=top if out[0] is None else out[0])  # NaN propagates, as in PyTorch
     if not need_winners:
         return maxima, None
+    winners = xp.empty(maxima.shape, dtype=xp.uint8) if out[1] is None else out[1]
     if xp.isnan(maxima).any():
-        return maxima, scan_winners(positions, xp.zeros(maxima.shape, dtype=xp.uint8))
+        winners[...] = 0
+        return maxima, scan_winners(positions, winners)
     # offsets in scan order: 0 top left, 1 top right, 2 bottom left, 3 bottom right; byte arithmetic, because
     # where() and copyto(where=) on these arrays measured ten times slower
     lower = lower.view(xp.uint8)
-    winners = xp.less(bottom_left, bottom_right).view(xp.uint8)
+    xp.less(bottom_left, bottom_right, out=winners.view(bool))
     winners += xp.uint8(2)
     winners *= lower  # a bottom winner: 2 or 3; 0 where the top row wins
     winners += xp.less(top_left, top_right).view(xp.uint8) > lower  # a top winner: 0 or 1

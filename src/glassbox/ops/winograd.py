@@ -302,10 +302,8 @@ class WinogradConvolution(Function):
             m = m.reshape(4, 4, out_channels, last - first, tile_columns, n)
             if pool:
                 y = output_tiles(m)
-                maxima, block_winners = max_of_window_positions([y[0, 0], y[0, 1], y[1, 0], y[1, 1]], bool(needs))
-                out[:, first:last] = maxima
-                if needs:
-                    winners[:, first:last] = block_winners
+                max_of_window_positions([y[0, 0], y[0, 1], y[1, 0], y[1, 1]], bool(needs),
+                                        out=(out[:, first:last], winners[:, first:last] if needs else None))
             else:
                 transform_output(m, out[:, 2 * first:2 * last])
             if needs and needs[1]:
