@@ -178,14 +178,15 @@ def test_products_in_slices_match_torch(case, monkeypatch):
     check(_conv(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
 
 
-def _conv_max_pool(stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
-    """The primitive followed by 2×2 max pooling in one (``pool=True``); torch's conv2d, then max_pool2d(2)."""
+def _conv_max_pool(stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, relu=False):
+    """The primitive followed by 2×2 max pooling (and a ReLU) in one; torch's conv2d, max_pool2d(2) (and relu)."""
 
     def run(*args):
         if isinstance(args[0], gb.Tensor):
             return Convolution.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups,
-                                     pool=True)
-        return TF.max_pool2d(_conv(stride, padding, dilation, groups)(*args), 2)
+                                     pool=True, relu=relu)
+        pooled = TF.max_pool2d(_conv(stride, padding, dilation, groups)(*args), 2)
+        return torch.relu(pooled) if relu else pooled
 
     return run
 
@@ -199,12 +200,13 @@ def _conv_output(case):
 POOLED_CASES = [case for case in CONV_CASES if min(_conv_output(case)) >= 2]
 
 
+@pytest.mark.parametrize("relu", [False, True], ids=["pool", "pool+relu"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", POOLED_CASES, ids=str)
-def test_convolution_then_max_pool_matches_torch(case, dtype):
+def test_convolution_then_max_pool_matches_torch(case, dtype, relu):
     """Strides, dilations, groups, uneven padding, odd output sides (the last row or column in no window)."""
     x_shape, w_shape, stride, padding, dilation, groups = case
-    check(_conv_max_pool(stride, padding, dilation, groups), [x_shape, w_shape, (w_shape[0],)], dtype=dtype)
+    check(_conv_max_pool(stride, padding, dilation, groups, relu), [x_shape, w_shape, (w_shape[0],)], dtype=dtype)
 
 
 @pytest.mark.parametrize("case", POOLED_CASES[:4], ids=str)
@@ -224,25 +226,27 @@ def test_convolution_then_max_pool_a_window_row_at_a_time(case, monkeypatch):
     """The product, the pooling and the backward go a slice of window rows at a time: force one row per slice."""
     monkeypatch.setattr(importlib.import_module("glassbox.ops.conv"), "POOL_SLICE_ELEMENTS", 1)
     x_shape, w_shape, stride, padding, dilation, groups = case
-    run = _conv_max_pool(stride, padding, dilation, groups)
+    run = _conv_max_pool(stride, padding, dilation, groups, relu=True)
     check(run, [x_shape, w_shape, (w_shape[0],)], dtype="float64")
     check(run, [x_shape, w_shape], dtype="float64", grad_inputs=[0])  # no bias, frozen weights
 
 
-def test_convolution_then_max_pool_ties_and_nan_go_where_torch_sends_them():
-    """Integer values make ties in most windows; a NaN wins every window it reaches, the last one in scan
-    order where there are several."""
+@pytest.mark.parametrize("relu", [False, True], ids=["pool", "pool+relu"])
+def test_convolution_then_max_pool_ties_and_nan_go_where_torch_sends_them(relu):
+    """Integer values make ties in most windows (and maxima of exactly 0, where a ReLU passes nothing); a NaN
+    wins every window it reaches, the last one in scan order where there are several."""
     rng = np.random.default_rng(3)
     x = rng.integers(-1, 2, size=(2, 3, 8, 7)).astype(np.float64)
     w = rng.integers(-1, 2, size=(4, 3, 3, 3)).astype(np.float64)
     x[1, 2, 3, 3] = np.nan
     ours_x, ours_w = gb.tensor(x, requires_grad=True), gb.tensor(w, requires_grad=True)
     ours = Convolution.apply(ours_x, ours_w, stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1,
-                             pool=True)
+                             pool=True, relu=relu)
     gradient = rng.normal(size=ours.shape)
     ours.backward(gb.tensor(gradient))
     theirs_x, theirs_w = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     theirs = TF.max_pool2d(TF.conv2d(theirs_x, theirs_w, padding=1), 2)
+    theirs = torch.relu(theirs) if relu else theirs
     theirs.backward(torch.tensor(gradient))
     assert np.isnan(ours.detach().numpy()).sum() == 16  # the NaN reaches 2 × 2 windows of each output channel
     pairs = [(ours.detach(), theirs.detach()), (ours_x.grad, theirs_x.grad), (ours_w.grad, theirs_w.grad)]

@@ -91,6 +91,16 @@ def test_relu_gradient_at_zero_is_zero():
     check(lambda x: x.relu(), inputs=[np.array([-1.0, 0.0, 1.0], dtype=np.float32)])
 
 
+@pytest.mark.parametrize("size", [4, 1 << 15])
+def test_relu_gradient_passes_nan_as_torch_does(size):
+    """PyTorch's ReLU blocks the gradient where the output is <= 0, and so passes it where the output is NaN."""
+    values = np.resize(np.array([np.nan, -1.0, 0.0, 2.0], dtype=np.float32), size)
+    ours, theirs = gb.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    ours.relu().sum().backward()
+    theirs.relu().sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
 def test_clamp_gradient_at_bounds_passes():
     check(lambda x: x.clamp(-1, 1), inputs=[np.array([-1.0, 0.0, 1.0, 2.0], dtype=np.float32)])
 

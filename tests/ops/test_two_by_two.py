@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from glassbox.ops.two_by_two import max_of_window_positions, scan_winners, window_shares
+from glassbox.ops.two_by_two import max_of_window_positions, rectify, scan_winners, window_shares
 
 
 def _positions(maps):
@@ -43,3 +43,15 @@ def test_shares_send_each_gradient_to_its_winner_only():
         share = shares[offset // 2, offset % 2]
         np.testing.assert_array_equal(share[winners == offset], values[winners == offset])
         assert (share[winners != offset] == 0).all()
+
+
+def test_rectify_is_relu_with_its_gradient_in_the_winners():
+    """Windows whose maximum is <= 0 get no position as winner, so no share; a NaN maximum passes its gradient, as
+    PyTorch's ReLU does."""
+    maxima = np.array([2.0, 0.0, -1.0, np.nan, 0.5])
+    winners = np.array([0, 1, 2, 3, 3], dtype=np.uint8)
+    rectify(maxima, winners)
+    np.testing.assert_array_equal(maxima, [2.0, 0.0, 0.0, np.nan, 0.5])
+    np.testing.assert_array_equal(winners, [0, 5, 6, 3, 3])
+    shares = window_shares(np.ones(5), winners, np.empty((2, 2, 5)))
+    np.testing.assert_array_equal(shares.reshape(4, 5).sum(axis=0), [1, 0, 0, 1, 1])

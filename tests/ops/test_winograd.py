@@ -74,14 +74,15 @@ def test_winograd_by_blocks_of_tile_rows(case, monkeypatch):
     check(_winograd(padding, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
 
 
-def _winograd_max_pool(padding=(0, 0, 0, 0), groups=1):
-    """The primitive followed by 2×2 max pooling in one (``pool=True``); torch's conv2d, then max_pool2d(2)."""
+def _winograd_max_pool(padding=(0, 0, 0, 0), groups=1, relu=False):
+    """The primitive followed by 2×2 max pooling (and a ReLU) in one; torch's conv2d, max_pool2d(2) (and relu)."""
 
     def run(*args):
         if isinstance(args[0], gb.Tensor):
-            return WinogradConvolution.apply(*args, padding=padding, groups=groups, pool=True)
+            return WinogradConvolution.apply(*args, padding=padding, groups=groups, pool=True, relu=relu)
         top, bottom, left, right = padding
-        return TF.max_pool2d(TF.conv2d(TF.pad(args[0], (left, right, top, bottom)), *args[1:], groups=groups), 2)
+        pooled = TF.max_pool2d(TF.conv2d(TF.pad(args[0], (left, right, top, bottom)), *args[1:], groups=groups), 2)
+        return torch.relu(pooled) if relu else pooled
 
     return run
 
@@ -90,14 +91,15 @@ POOLED_CASES = [case for case in CASES if min(case[0][2] + case[2][0] + case[2][
                                               + case[2][3]) >= 4]  # an output of at least 2×2
 
 
+@pytest.mark.parametrize("relu", [False, True], ids=["pool", "pool+relu"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", POOLED_CASES, ids=str)
-def test_winograd_then_max_pool_matches_torch(case, dtype):
+def test_winograd_then_max_pool_matches_torch(case, dtype, relu):
     """Odd output sides (the last row or column in no window), groups, uneven padding; forward and every
     gradient, with and without bias."""
     x_shape, w_shape, padding, groups = case
-    check(_winograd_max_pool(padding, groups), [x_shape, w_shape, (w_shape[0],)], dtype=dtype)
-    check(_winograd_max_pool(padding, groups), [x_shape, w_shape], dtype="float64")
+    check(_winograd_max_pool(padding, groups, relu), [x_shape, w_shape, (w_shape[0],)], dtype=dtype)
+    check(_winograd_max_pool(padding, groups, relu), [x_shape, w_shape], dtype="float64")
 
 
 @pytest.mark.parametrize("case", POOLED_CASES[:3], ids=str)

@@ -99,10 +99,11 @@ def _pad_with_mode(input: Tensor, padding: tuple, mode: str) -> Tensor:
 
 
 def _convolution(input, weight, bias, stride, padding, dilation, groups, dims: int, layer: str,
-                 padding_mode: str = "zeros", pool: bool = False) -> Tensor | None:
+                 padding_mode: str = "zeros", pool: bool = False, relu: bool = False) -> Tensor | None:
     """The shared body of conv1d / conv2d and the Conv modules: checks, padding, the primitive. With ``pool``,
-    the convolution followed by 2×2, stride-2 max pooling as one primitive (``glassbox.nn.fusion``), or None
-    where that does not apply (a 1-D or unbatched input, an output smaller than 2×2, a GPU)."""
+    the convolution followed by 2×2, stride-2 max pooling (and by a ReLU, with ``relu``) as one primitive
+    (``glassbox.nn.fusion``), or None where that does not apply (a 1-D or unbatched input, an output smaller
+    than 2×2, a GPU)."""
     kernel = tuple(weight.shape[2:])
     stride, dilation = _tuple(stride, dims, "stride"), _tuple(dilation, dims, "dilation")
     if min(stride) < 1 or min(dilation) < 1:
@@ -145,10 +146,10 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims: i
         stride, dilation, pads = (1, *stride), (1, *dilation), ((0, 0), *pads)
     arguments = (input, weight) if bias is None else (input, weight, bias)
     if winograd_fits(tuple(weight.shape), groups, stride, dilation, device):
-        output = WinogradConvolution.apply(*arguments, padding=pads[0] + pads[1], groups=groups, pool=pool)
+        output = WinogradConvolution.apply(*arguments, padding=pads[0] + pads[1], groups=groups, pool=pool, relu=relu)
     else:
         output = Convolution.apply(*arguments, stride=stride, padding=pads[0] + pads[1], dilation=dilation,
-                                   groups=groups, pool=pool)
+                                   groups=groups, pool=pool, relu=relu)
     if dims == 1:
         output = output.reshape(*output.shape[:2], -1)
     return output.reshape(*output.shape[1:]) if unbatched else output

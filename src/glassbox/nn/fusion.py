@@ -5,12 +5,12 @@
   windows). The gradients are the same too: a window's winner is the same position in both orders
   wherever the ReLU passes a gradient at all (where the window's maximum is above 0); elsewhere
   both orders give 0.
-- Conv2d → (ReLU →) MaxPool2d(2) runs as one primitive, the convolution and the 2×2, stride-2 max
-  pooling (``pool=True`` of ``glassbox.ops.conv.Convolution`` and of
-  ``glassbox.ops.winograd.WinogradConvolution``), and then the ReLU on the pooled values. The
+- Conv2d → (ReLU →) MaxPool2d(2) runs as one primitive: the convolution, the 2×2, stride-2 max
+  pooling and the ReLU on the pooled values (``pool`` and ``relu`` of
+  ``glassbox.ops.conv.Convolution`` and of ``glassbox.ops.winograd.WinogradConvolution``). The
   convolution writes its outputs grouped by pooling window, where run separately it would lay its
   map out row by row only for the pooling to take it apart again, and the backward would do both
-  copies in reverse.
+  copies in reverse; the ReLU's gradient rides on the pooling's winners.
 
 A run is fused only where nothing can tell the difference: modules of exactly these types (a
 subclass may compute something else), no hooks on any of them (``glassbox.models.summary`` reads
@@ -55,10 +55,10 @@ def _two_by_two(module: Module) -> bool:
 def _convolution_then_pooling(conv: Conv2d, relu, pool: MaxPool2d):
     def run(input):
         pooled = _convolution(input, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups,
-                              2, conv._layer_name(), conv.padding_mode, pool=True)
+                              2, conv._layer_name(), conv.padding_mode, pool=True, relu=relu is not None)
         if pooled is None:  # not fused: the layers one by one
             return pool(conv(input) if relu is None else relu(conv(input)))
-        return pooled if relu is None else relu(pooled)
+        return pooled
 
     return run
 

@@ -46,7 +46,7 @@ from glassbox.autograd import Function
 
 from .layout import empty_in_layout
 from .matmul import product
-from .two_by_two import max_of_window_positions, window_shares
+from .two_by_two import max_of_window_positions, rectify, window_shares
 
 
 def conv_output_size(n: int, f: int, p: int, s: int, dilation: int = 1) -> int:
@@ -238,14 +238,15 @@ class Convolution(Function):
     """2-D convolution (cross-correlation, as in every deep-learning library) of (N, C, H, W) with
     W: (O, C/groups, kH, kW) and an optional bias (O,). ``padding`` is (top, bottom, left, right).
 
-    With ``pool`` the convolution is followed by 2×2, stride-2 max pooling, in the same primitive. The columns
+    With ``pool`` the convolution is followed by 2×2, stride-2 max pooling (and with ``relu`` then by a ReLU,
+    ``rectify``), in the same primitive. The columns
     are ordered by window, (a, b, i, j, n) for output (2i + a, 2j + b), so the product writes position (a, b)
     of every window as one block of the output, and ``max_of_window_positions`` compares the four blocks. The
     backward's shares of the gradient (``window_shares``) come out in the same order, the one the weight
     gradient's product and ``col2im`` read. The output map is never laid out row by row, and an odd last
     output row or column, in no window, is not computed."""
 
-    def forward(self, x, weight, *bias, stride, padding, dilation, groups, pool=False):
+    def forward(self, x, weight, *bias, stride, padding, dilation, groups, pool=False, relu=False):
         xp = backend.module_of(x)
         n, _, h, w = x.shape
         out_channels, group_channels, kh, kw = weight.shape
@@ -274,6 +275,8 @@ class Convolution(Function):
                                                    bool(needs))
             else:
                 out = _matmul_groups(xp, with_bias, columns).reshape(out_channels, oh * ow * n)  # (O, oH·oW·N)
+        if relu:
+            rectify(out, winners)
         if needs:
             self.geometry, self.input_shape, self.weight_shape = geometry, x.shape, weight.shape
             self.groups, self.pool = groups, pool

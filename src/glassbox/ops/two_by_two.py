@@ -16,6 +16,7 @@ from __future__ import annotations
 from glassbox import backend
 
 from .layout import in_layout_of
+from .unary import zero_buffer
 
 
 def max_of_window_positions(positions: list, need_winners: bool = True, out: tuple = (None, None)):
@@ -45,6 +46,18 @@ def max_of_window_positions(positions: list, need_winners: bool = True, out: tup
     winners *= lower  # a bottom winner: 2 or 3; 0 where the top row wins
     winners += xp.less(top_left, top_right).view(xp.uint8) > lower  # a top winner: 0 or 1
     return maxima, winners
+
+
+def rectify(maxima, winners) -> None:
+    """A ReLU after the pooling, in place: maxima = max(maxima, 0), with the ReLU's gradient folded into the
+    winners: a window whose maximum is <= 0 (where PyTorch's ReLU passes no gradient; a NaN passes it) gets
+    winner 4 or more, which is no position, so that its shares (``window_shares``) are all 0."""
+    xp = backend.module_of(maxima)
+    if winners is not None:
+        blocked = xp.less_equal(maxima, 0).view(xp.uint8)
+        winners += xp.multiply(blocked, xp.uint8(4), out=blocked)
+    zeros = zero_buffer.like(maxima)
+    xp.maximum(maxima, 0 if zeros is None else zeros, out=maxima)  # NaN stays NaN, as in PyTorch
 
 
 def window_shares(values, winners, out):

@@ -241,15 +241,21 @@ zero_buffer = _ZeroBuffer()
 
 
 class Relu(Function):
+    """max(a, 0). The gradient passes wherever the output is not <= 0: where it is above 0, and, as in PyTorch,
+    where it is NaN."""
+
     def forward(self, a):
         zeros = zero_buffer.like(a)
         self.out = backend.module_of(a).maximum(a, 0 if zeros is None else zeros)
         return self.out
 
     def backward(self, grad):
+        xp = backend.module_of(grad)
+        passed = xp.less_equal(self.out, 0)
+        xp.logical_not(passed, out=passed)
         if type(grad) is not numpy.ndarray or grad.dtype != self.out.dtype:
-            return grad * (self.out > 0)
-        passed = (self.out > 0).astype(grad.dtype)  # a cast and a same-type product: NumPy's mixed bool-float
+            return grad * passed
+        passed = passed.astype(grad.dtype)  # a cast and a same-type product: NumPy's mixed bool-float
         passed *= grad  # product takes a slower, buffered loop
         return passed
 

@@ -47,7 +47,7 @@ from glassbox.autograd import Function
 
 from .layout import copy_runs
 from .matmul import product
-from .two_by_two import max_of_window_positions, window_shares
+from .two_by_two import max_of_window_positions, rectify, window_shares
 
 # G of the docstring: U = G W Gᵀ turns a 3×3 filter into a 4×4 tile
 FILTER_TRANSFORM = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
@@ -266,13 +266,14 @@ class WinogradConvolution(Function):
     (O,), by F(2×2, 3×3). ``padding`` is (top, bottom, left, right). Same results as ``Convolution``, up to
     rounding.
 
-    With ``pool`` the convolution is followed by 2×2, stride-2 max pooling, in the same primitive: each tile's
+    With ``pool`` the convolution is followed by 2×2, stride-2 max pooling (and with ``relu`` then by a ReLU,
+    ``rectify``), in the same primitive: each tile's
     2×2 block of outputs is one pooling window, so the four outputs of every tile, as ``output_tiles`` leaves
     them (four blocks), are the four window positions ``max_of_window_positions`` compares, and the backward's
     shares of the gradient (``window_shares``) are dy as ``tile_gradient`` reads it. The output map itself is
     never written out. An odd last output row or column lies in no window and is not computed."""
 
-    def forward(self, x, weight, *bias, padding, groups, pool=False):
+    def forward(self, x, weight, *bias, padding, groups, pool=False, relu=False):
         xp = backend.module_of(x)
         n, channels = x.shape[:2]
         out_channels = weight.shape[0]
@@ -308,6 +309,8 @@ class WinogradConvolution(Function):
                 transform_output(m, out[:, 2 * first:2 * last])
             if needs and needs[1]:
                 kept.append(v)
+        if relu:
+            rectify(out, winners)
         if needs:
             self.groups, self.padding, self.blocks, self.pool = groups, padding, blocks, pool
             self.shapes = (x.shape, read.shape, weight.shape, split.shape)
