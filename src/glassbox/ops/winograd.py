@@ -293,7 +293,10 @@ class WinogradConvolution(Function):
         else:
             out = xp.empty((out_channels, 2 * tile_rows, 2 * tile_columns, n), dtype=x.dtype)
         blocks = _blocks(tile_rows, 16 * (channels + out_channels) * tile_columns * n * x.itemsize, tile_columns * n)
-        kept = []  # each block's V, when the weight gradient will read it
+        # each block's V, when the weight gradient will read it, transposed: (16, g, L, C/g). The product
+        # dM Vᵀ then reads both operands along their rows, 1.65x as fast here (0.26 against 0.44 ms for a row of
+        # tiles of the digits CNN), for a copy of V that costs 0.08 ms
+        kept = []
         for first, last in blocks:
             v = transform_input(split, first, last)  # (4, 4, C, rows, tw, N)
             v = v.reshape(16, groups, channels // groups, -1)  # (16, g, C/g, rows·tw·N)
@@ -308,7 +311,7 @@ class WinogradConvolution(Function):
             else:
                 transform_output(m, out[:, 2 * first:2 * last])
             if needs and needs[1]:
-                kept.append(v)
+                kept.append(xp.ascontiguousarray(v.transpose(0, 1, 3, 2)))
         if relu:
             rectify(out, winners)
         if needs:
@@ -345,7 +348,7 @@ class WinogradConvolution(Function):
                 grad_v = xp.matmul(self.u.transpose(0, 1, 3, 2), grad_m)  # (16, g, C/g, rows·tw·N)
                 add_input_gradient(grad_v.reshape(4, 4, channels, last - first, tile_columns, n), grad_split, first)
             if needs[1]:
-                block_product = xp.matmul(grad_m, self.v[index].transpose(0, 1, 3, 2))  # (16, g, O/g, C/g)
+                block_product = xp.matmul(grad_m, self.v[index])  # (16, g, O/g, C/g)
                 if grad_u is None:
                     grad_u = block_product
                 else:
