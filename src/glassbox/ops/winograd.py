@@ -75,10 +75,26 @@ def winograd_fits(weight_shape: tuple, groups: int, stride: tuple, dilation: tup
             and tuple(dilation) == (1, 1) and min(group_channels, out_channels // groups) >= MIN_CHANNELS)
 
 
+_KRONECKER_PRODUCTS: dict = {}  # (matrix, dtype) → M ⊗ M on the CPU: NumPy's kron costs 40 µs a call
+
+
+def _kronecker_square(xp, matrix: tuple, dtype):
+    """M ⊗ M of a constant matrix, kept per dtype for NumPy (read-only)."""
+    if xp.__name__ != "numpy":
+        m = xp.asarray(matrix, dtype=dtype)
+        return xp.kron(m, m)
+    key = (matrix, xp.dtype(dtype))
+    square = _KRONECKER_PRODUCTS.get(key)
+    if square is None:
+        m = xp.asarray(matrix, dtype=dtype)
+        square = _KRONECKER_PRODUCTS[key] = xp.kron(m, m)
+        square.flags.writeable = False
+    return square
+
+
 def _filter_matrix(xp, dtype):
     """G ⊗ G, (16, 9): row (ξ, ν), column (i, j) is G[ξ, i] · G[ν, j], so that vec(G W Gᵀ) = (G ⊗ G) vec(W)."""
-    g = xp.asarray(FILTER_TRANSFORM, dtype=dtype)
-    return xp.kron(g, g)
+    return _kronecker_square(xp, FILTER_TRANSFORM, dtype)
 
 
 def transform_filters(weight, groups: int):
@@ -208,8 +224,7 @@ def _overlap(xp, parts, even, odd, axis: int, accumulate: bool) -> None:
 
 def _output_matrix(xp, dtype):
     """Aᵀ ⊗ Aᵀ, (4, 16): row (a, b), column (ξ, ν) is Aᵀ[a, ξ] · Aᵀ[b, ν], so that vec(Aᵀ M A) = (Aᵀ ⊗ Aᵀ) vec(M)."""
-    a_t = xp.asarray(OUTPUT_TRANSFORM, dtype=dtype)
-    return xp.kron(a_t, a_t)
+    return _kronecker_square(xp, OUTPUT_TRANSFORM, dtype)
 
 
 def output_tiles(m):
