@@ -253,3 +253,21 @@ def test_convolution_then_max_pool_ties_and_nan_go_where_torch_sends_them(relu):
     for mine, expected in pairs:
         np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
 
+
+
+def test_convolution_then_max_pool_sends_an_infinite_gradient_to_its_winner_only(monkeypatch):
+    """An inf in the incoming gradient reaches its window's winner; the positions that lost get 0, not NaN. Several
+    slices of window rows, so that the finiteness is decided once for all of them."""
+    monkeypatch.setattr(importlib.import_module("glassbox.ops.conv"), "POOL_SLICE_ELEMENTS", 1)
+    rng = np.random.default_rng(5)
+    x, w = rng.normal(size=(2, 3, 8, 8)), rng.normal(size=(4, 3, 3, 3))
+    ours_x = gb.tensor(x, requires_grad=True)
+    ours = Convolution.apply(ours_x, gb.tensor(w), stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1,
+                             pool=True)
+    gradient = rng.normal(size=ours.shape)
+    gradient[1, 2, 3, 1] = np.inf
+    ours.backward(gb.tensor(gradient))
+    theirs_x = torch.tensor(x, requires_grad=True)
+    TF.max_pool2d(TF.conv2d(theirs_x, torch.tensor(w), padding=1), 2).backward(torch.tensor(gradient))
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert np.isnan(ours_x.grad.numpy()).sum() == np.isnan(theirs_x.grad.numpy()).sum()

@@ -338,11 +338,13 @@ class Convolution(Function):
         depth = self.weight_shape[1] * self.weight_shape[2] * self.weight_shape[3]
         has_bias = len(needs) == 3
         slices, per_row = _window_row_slices(out_channels, window_rows, window_columns, n)
+        finite = bool(xp.isfinite(grad_out).all())
         grad_columns = xp.empty((groups, depth, window_rows * per_row), dtype=grad_out.dtype) if needs[0] else None
         products = grad_bias = None
         for first, last in slices:
             shares = xp.empty((out_channels, last - first, 2, 2, window_columns, n), dtype=grad_out.dtype)
-            window_shares(grad_out[:, first:last], self.winners[:, first:last], shares.transpose(2, 3, 0, 1, 4, 5))
+            window_shares(grad_out[:, first:last], self.winners[:, first:last], shares.transpose(2, 3, 0, 1, 4, 5),
+                          finite)
             grad_rows = shares.reshape(groups, out_channels // groups, -1)
             span = slice(first * per_row, last * per_row)
             if needs[0]:

@@ -60,15 +60,16 @@ def rectify(maxima, winners) -> None:
     xp.maximum(maxima, 0 if zeros is None else zeros, out=maxima)  # NaN stays NaN, as in PyTorch
 
 
-def window_shares(values, winners, out):
+def window_shares(values, winners, out, finite=None):
     """Each 2×2 window position's share of the gradient ``values``: out[a, b] = values where position (a, b) won
-    its window, else 0. ``out`` is (2, 2, *values.shape), each block laid out like ``winners``."""
+    its window, else 0. ``out`` is (2, 2, *values.shape), each block laid out like ``winners``. ``finite``: whether
+    every value is finite, when the caller knows (it checks once for all of its slices)."""
     xp = backend.module_of(values)
     values = in_layout_of(values, winners)  # elementwise work across memory orders is slow
     # multiplying by the 0/1 mask is several times faster than where(), and the same unless a gradient is inf or
     # NaN (0 · inf = NaN would then leak to the positions that lost); a mask of values' own type, because NumPy's
     # product of floats and booleans takes a slower loop (a quarter more time here)
-    exact = not bool(xp.isfinite(values).all())
+    exact = not (bool(xp.isfinite(values).all()) if finite is None else finite)
     won = xp.empty_like(winners, dtype=bool if exact else values.dtype)
     for offset in range(4):
         xp.equal(winners, offset, out=won)

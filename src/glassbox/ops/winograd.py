@@ -352,10 +352,12 @@ class WinogradConvolution(Function):
             grad_out = xp.pad(grad_out, ((0, 0), (0, 2 * tile_rows - oh), (0, 2 * tile_columns - ow), (0, 0)))
         grad_split = xp.zeros(split_shape, dtype=grad.dtype) if needs[0] else None  # (C, Hp, 2, tw + 1, N)
         grad_u = grad_bias = None
+        finite = bool(xp.isfinite(grad_out).all()) if self.pool else None
         for index, (first, last) in enumerate(self.blocks):
             if self.pool:
                 shares = xp.empty((2, 2, out_channels, last - first, tile_columns, n), dtype=grad.dtype)
-                grad_m = tile_gradient(window_shares(grad_out[:, first:last], self.winners[:, first:last], shares))
+                grad_m = tile_gradient(window_shares(grad_out[:, first:last], self.winners[:, first:last], shares,
+                                                     finite))
             else:
                 grad_m = output_gradient(grad_out[:, 2 * first:2 * last])  # (16, O, rows·tw·N)
             grad_m = grad_m.reshape(16, groups, out_channels // groups, -1)  # (16, g, O/g, rows·tw·N)
