@@ -232,9 +232,11 @@ def test_convolution_then_max_pool_a_window_row_at_a_time(case, monkeypatch):
 
 
 @pytest.mark.parametrize("relu", [False, True], ids=["pool", "pool+relu"])
-def test_convolution_then_max_pool_ties_and_nan_go_where_torch_sends_them(relu):
+def test_convolution_then_max_pool_ties_and_nan_go_where_torch_sends_them(relu, monkeypatch):
     """Integer values make ties in most windows (and maxima of exactly 0, where a ReLU passes nothing); a NaN
-    wins every window it reaches, the last one in scan order where there are several."""
+    wins every window it reaches, the last one in scan order where there are several (found once the slices of
+    window rows are done, which then run again with the scan)."""
+    monkeypatch.setattr(importlib.import_module("glassbox.ops.conv"), "POOL_SLICE_ELEMENTS", 1)
     rng = np.random.default_rng(3)
     x = rng.integers(-1, 2, size=(2, 3, 8, 7)).astype(np.float64)
     w = rng.integers(-1, 2, size=(4, 3, 3, 3)).astype(np.float64)

@@ -133,6 +133,30 @@ def test_winograd_then_max_pool_ties_go_where_torch_sends_them():
     np.testing.assert_allclose(ours_w.grad.numpy(), theirs_w.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
+def test_winograd_then_max_pool_with_nan_equals_the_two_steps(monkeypatch):
+    """A NaN in the input: Winograd's transforms spread it over whole tiles (so torch's direct convolution is no
+    reference here), and the pooled primitive must pick the winners glassbox's own max pooling picks on the
+    unpooled output. One tile row per block, so that the NaN is found after the blocks, which run again."""
+    monkeypatch.setattr(winograd, "WORKSPACE_BYTES", 1)
+    monkeypatch.setattr(winograd, "MIN_BLOCK_TILES", 1)
+    rng = np.random.default_rng(4)
+    x, w = rng.normal(size=(2, 3, 8, 6)), rng.normal(size=(4, 3, 3, 3))
+    x[1, 2, 3, 3] = np.nan
+    results = []
+    for fused in (True, False):
+        ours_x, ours_w = gb.tensor(x, requires_grad=True), gb.tensor(w, requires_grad=True)
+        if fused:
+            out = WinogradConvolution.apply(ours_x, ours_w, padding=(1, 1, 1, 1), groups=1, pool=True)
+        else:
+            out = gb.nn.functional.max_pool2d(
+                WinogradConvolution.apply(ours_x, ours_w, padding=(1, 1, 1, 1), groups=1), 2)
+        out.backward(gb.tensor(np.arange(out.numel(), dtype=np.float64).reshape(out.shape)))
+        results.append((out.detach().numpy(), ours_x.grad.numpy(), ours_w.grad.numpy()))
+    assert np.isnan(results[0][0]).any()
+    for mine, expected in zip(*results, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_winograd_transforms_in_slices(case, monkeypatch):
     """The output transform and its adjoint are products with a short side: force slices of a few columns."""

@@ -288,9 +288,10 @@ class Convolution(Function):
         return out.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2)  # (N, O, oH, oW) view, batch innermost
 
     @staticmethod
-    def _pool_products(with_bias, columns, pooled_shape: tuple, need_winners: bool):
+    def _pool_products(with_bias, columns, pooled_shape: tuple, need_winners: bool, nan_check: bool = False):
         """The product and the 2×2 max pooling, a slice of window rows at a time: (maxima, winners or None), both
-        (O, pH, pW, N)."""
+        (O, pH, pW, N). NaN is looked for once, in the maxima of all slices; where there is one, the slices run
+        again with PyTorch's scan for their winners."""
         xp = backend.module_of(columns)
         out_channels, window_rows, window_columns, n = pooled_shape
         maxima = xp.empty(pooled_shape, dtype=columns.dtype)
@@ -300,7 +301,10 @@ class Convolution(Function):
             part = _matmul_groups(xp, with_bias, columns[:, :, first * per_row:last * per_row])
             part = part.reshape(out_channels, last - first, 2, 2, window_columns, n)
             max_of_window_positions([part[:, :, a, b] for a in range(2) for b in range(2)], need_winners,
-                                    out=(maxima[:, first:last], None if winners is None else winners[:, first:last]))
+                                    out=(maxima[:, first:last], None if winners is None else winners[:, first:last]),
+                                    nan_check=nan_check)
+        if need_winners and not nan_check and xp.isnan(maxima).any():
+            return Convolution._pool_products(with_bias, columns, pooled_shape, need_winners, nan_check=True)
         return maxima, winners
 
     def backward(self, grad):

@@ -19,14 +19,17 @@ from .layout import in_layout_of
 from .unary import zero_buffer
 
 
-def max_of_window_positions(positions: list, need_winners: bool = True, out: tuple = (None, None)):
+def max_of_window_positions(positions: list, need_winners: bool = True, out: tuple = (None, None),
+                            nan_check: bool = True):
     """The maxima of 2×2 windows from their four positions in scan order (top left, top right, bottom left,
     bottom right: arrays of one shape and layout), and which one won: (maxima, winners or None), written into
     ``out`` (maxima, winners as uint8) where given.
 
     Three maxima of whole arrays, and the winner from three comparisons (top row or bottom row, then left or
     right in that row; a tie goes to the first in scan order). Where a NaN makes the comparisons meaningless,
-    PyTorch's scan decides instead (the last NaN wins)."""
+    PyTorch's scan decides instead (the last NaN wins). Without ``nan_check`` the winners hold only where no
+    maximum is NaN: for a caller that works in slices, checks its whole output once and, finding a NaN, runs
+    again with the check."""
     xp = backend.module_of(positions[0])
     top_left, top_right, bottom_left, bottom_right = positions
     top, bottom = xp.maximum(top_left, top_right), xp.maximum(bottom_left, bottom_right)
@@ -35,7 +38,7 @@ def max_of_window_positions(positions: list, need_winners: bool = True, out: tup
     if not need_winners:
         return maxima, None
     winners = xp.empty(maxima.shape, dtype=xp.uint8) if out[1] is None else out[1]
-    if xp.isnan(maxima).any():
+    if nan_check and xp.isnan(maxima).any():
         winners[...] = 0
         return maxima, scan_winners(positions, winners)
     # offsets in scan order: 0 top left, 1 top right, 2 bottom left, 3 bottom right; byte arithmetic, because
