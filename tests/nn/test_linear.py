@@ -27,6 +27,25 @@ def test_functional_linear_matches_torch(dtype):
           torch_fn=lambda x, w: torch.nn.functional.linear(x, w))
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_of_a_batch_innermost_input_matches_torch(bias):
+    """A flattened convolution output is laid out batch innermost (Fortran order in 2-D): the product then runs
+    as (W xᵀ)ᵀ; values and gradients as for any input."""
+    rng = np.random.default_rng(2)
+    x, w, b = np.asfortranarray(rng.normal(size=(6, 5))), rng.normal(size=(3, 5)), rng.normal(size=3)
+    ours = [gb.as_tensor(x).requires_grad_()] + [gb.tensor(a, requires_grad=True) for a in (w, b)]
+    theirs = [torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (x, w, b)]
+    assert ours[0].data.flags.f_contiguous and not ours[0].data.flags.c_contiguous
+    out = F.linear(ours[0], ours[1], ours[2] if bias else None)
+    expected = torch.nn.functional.linear(theirs[0], theirs[1], theirs[2] if bias else None)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    gradient = rng.normal(size=(6, 3))
+    out.backward(gb.tensor(gradient))
+    expected.backward(torch.tensor(gradient))
+    for mine, reference in zip(ours[:3 if bias else 2], theirs, strict=False):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_linear_gradient_by_finite_differences():
     finite_difference_check(lambda x, w, b: F.linear(x, w, b), [(3, 4), (2, 4), (2,)])
 
