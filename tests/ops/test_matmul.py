@@ -51,3 +51,14 @@ def test_sliced_product_equals_one_product(shapes):
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal(shape) for shape in shapes)
     np.testing.assert_allclose(product(a, b), a @ b, rtol=1e-12, atol=1e-12)
+
+
+def test_sliced_product_takes_its_slice_size():
+    """``slice_elements`` bounds each slice: 4 × 16 against 1000 columns in slices of ten columns (20 · 10 numbers),
+    and a sum over an inner side of 1000 in slices of 28, equal the one product."""
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((4, 16)), rng.standard_normal((16, 1000))
+    np.testing.assert_allclose(product(a, b, slice_elements=200), a @ b, rtol=1e-12, atol=1e-12)
+    c, d = rng.standard_normal((4, 1000)), rng.standard_normal((1000, 3))
+    np.testing.assert_allclose(product(c, d, slice_elements=200), c @ d, rtol=1e-12, atol=1e-12)
+

@@ -1,4 +1,3 @@
-import importlib
 
 import numpy as np
 import pytest
@@ -159,10 +158,13 @@ def test_winograd_then_max_pool_with_nan_equals_the_two_steps(monkeypatch):
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_winograd_transforms_in_slices(case, monkeypatch):
-    """The output transform and its adjoint are products with a short side: force slices of a few columns."""
-    monkeypatch.setattr(importlib.import_module("glassbox.ops.matmul"), "SLICE_ELEMENTS", 40)
+    """The output transform and its adjoint are products with a short side: force slices of a few columns, with
+    and without the pooling."""
+    monkeypatch.setattr(winograd, "TRANSFORM_SLICE_ELEMENTS", 40)
     x_shape, w_shape, padding, groups = case
     check(_winograd(padding, groups), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
+    if case in POOLED_CASES:
+        check(_winograd_max_pool(padding, groups, True), [x_shape, w_shape, (w_shape[0],)], dtype="float64")
 
 
 @pytest.mark.parametrize("channels", [64, 512])

@@ -25,22 +25,25 @@ SHORT_SIDE = 64
 SLICE_ELEMENTS = 1 << 16
 
 
-def product(a, b):
+def product(a, b, slice_elements: int | None = None):
     """a @ b for 2-D arrays (M, K) @ (K, N); on the CPU in slices of N, or a sum over slices of K, when the other
-    two sides are at most SHORT_SIDE long."""
+    two sides are at most SHORT_SIDE long; each slice's operands and result at most ``slice_elements`` numbers
+    (SLICE_ELEMENTS by default)."""
     xp = backend.module_of(a)
     (m, k), n = a.shape, b.shape[1]
     if xp.__name__ != "numpy":
         return xp.matmul(a, b)
+    if slice_elements is None:
+        slice_elements = SLICE_ELEMENTS
     if max(m, k) <= SHORT_SIDE:  # slices of the result's columns
-        step = max(1, SLICE_ELEMENTS // (m + k))
+        step = max(1, slice_elements // (m + k))
         if n >= 4 * step:
             out = xp.empty((m, n), dtype=xp.result_type(a, b))
             for first in range(0, n, step):
                 xp.matmul(a, b[:, first:first + step], out=out[:, first:first + step])
             return out
     if max(m, n) <= SHORT_SIDE:  # a sum of the products of slices of the inner side
-        step = max(1, SLICE_ELEMENTS // (m + n))
+        step = max(1, slice_elements // (m + n))
         if k >= 4 * step:
             out = xp.matmul(a[:, :step], b[:step])
             for first in range(step, k, step):
