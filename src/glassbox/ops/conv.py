@@ -239,12 +239,12 @@ class Convolution(Function):
     W: (O, C/groups, kH, kW) and an optional bias (O,). ``padding`` is (top, bottom, left, right).
 
     With ``pool`` the convolution is followed by 2×2, stride-2 max pooling (and with ``relu`` then by a ReLU,
-    ``rectify``), in the same primitive. The columns
-    are ordered by window, (a, b, i, j, n) for output (2i + a, 2j + b), so the product writes position (a, b)
-    of every window as one block of the output, and ``max_of_window_positions`` compares the four blocks. The
-    backward's shares of the gradient (``window_shares``) come out in the same order, the one the weight
-    gradient's product and ``col2im`` read. The output map is never laid out row by row, and an odd last
-    output row or column, in no window, is not computed."""
+    ``rectify``), in the same primitive. The columns are ordered by window, (i, a, b, j, n) for output
+    (2i + a, 2j + b), so that the product of a row i of windows holds position (a, b) of each of its windows as
+    one block, and ``max_of_window_positions`` compares the four blocks while they are in cache (a few rows of
+    windows at a time). The backward's shares of the gradient (``window_shares``) come out in the same order,
+    the one the weight gradient's product and ``col2im`` read. The output map is never laid out row by row,
+    and an odd last output row or column, in no window, is not computed."""
 
     def forward(self, x, weight, *bias, stride, padding, dilation, groups, pool=False, relu=False):
         xp = backend.module_of(x)
