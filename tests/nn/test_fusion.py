@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -88,6 +89,11 @@ def test_convolution_and_max_pooling_fuse_where_nobody_can_see_it():
     assert "MaxPool" in _steps(hooked(x))
     handle.remove()
     assert "MaxPool" not in _steps(hooked(x))
+    replaced = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.MaxPool2d(2))
+    replaced[0].forward = lambda input: input[:, :1, 1:-1, 1:-1] * 2  # an instance's own forward is what runs
+    np.testing.assert_array_equal(replaced(x).detach().numpy(),
+                                  np.maximum(x.detach().numpy()[:, :1, 1:7, 1:7].reshape(2, 1, 3, 2, 3, 2)
+                                             .max(axis=(3, 5)) * 2, 0))
     # an unbatched input or an output below 2×2 falls back to the layers one by one, with torch's results
     assert _steps(hooked(x[0]))[1] == "MaxPool"
     tiny = nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(2))

@@ -13,12 +13,12 @@
   copies in reverse; the ReLU's gradient rides on the pooling's winners.
 
 A run is fused only where nothing can tell the difference: modules of exactly these types (a
-subclass may compute something else), no hooks on any of them (``glassbox.models.summary`` reads
-each layer's output through hooks), a pooling that returns no indices; and for the convolution, a
-batched input on the CPU whose output is at least 2×2 (``_convolution`` says so by returning None).
-An in-place ReLU (torchvision's VGG and AlexNet use them) swaps with a pooling only after a
-convolution, whose fresh output nobody else holds; elsewhere its input may be the caller's tensor,
-which it must go on overwriting.
+subclass, or an instance given a ``forward`` of its own, may compute something else), no hooks on
+any of them (``glassbox.models.summary`` reads each layer's output through hooks), a pooling that
+returns no indices; and for the convolution, a batched input on the CPU whose output is at least
+2×2 (``_convolution`` says so by returning None). An in-place ReLU (torchvision's VGG and AlexNet
+use them) swaps with a pooling only after a convolution, whose fresh output nobody else holds;
+elsewhere its input may be the caller's tensor, which it must go on overwriting.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from .pooling import MaxPool1d, MaxPool2d
 
 
 def _unhooked(module: Module) -> bool:
-    return not (module._forward_hooks or module._forward_pre_hooks)
+    """No hooks, and no ``forward`` of its own set on the instance."""
+    return not (module._forward_hooks or module._forward_pre_hooks or "forward" in module.__dict__)
 
 
 def _plain_relu(module: Module, after_convolution: bool = False) -> bool:
