@@ -26,7 +26,7 @@ from __future__ import annotations
 from .activation import ReLU
 from .conv import Conv2d, _convolution
 from .module import Module
-from .pooling import MaxPool1d, MaxPool2d
+from .pooling import MaxPool1d, MaxPool2d, _pair
 
 
 def _unhooked(module: Module) -> bool:
@@ -42,15 +42,11 @@ def _max_pooling(module: Module) -> bool:
     return type(module) in (MaxPool1d, MaxPool2d) and not module.return_indices and _unhooked(module)
 
 
-def _pairs(value) -> tuple:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
 def _two_by_two(module: Module) -> bool:
     """MaxPool2d with 2×2 windows, stride 2, no padding, dilation or ceil_mode."""
-    return (type(module) is MaxPool2d and _max_pooling(module) and _pairs(module.kernel_size) == (2, 2)
-            and _pairs(module.stride) == (2, 2) and _pairs(module.padding) == (0, 0)
-            and _pairs(module.dilation) == (1, 1) and not module.ceil_mode)
+    return (type(module) is MaxPool2d and _max_pooling(module) and _pair(module.kernel_size, "kernel_size") == (2, 2)
+            and _pair(module.stride, "stride") == (2, 2) and _pair(module.padding, "padding") == (0, 0)
+            and _pair(module.dilation, "dilation") == (1, 1) and not module.ceil_mode)
 
 
 def _convolution_then_pooling(conv: Conv2d, relu, pool: MaxPool2d):

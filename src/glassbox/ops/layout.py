@@ -17,15 +17,14 @@ def empty_in_layout(xp, shape: tuple, dtype, like):
     Copying between arrays of the same memory order reads and writes both in sequence; a
     channel-major activation stays channel-major through padding and pooling.
     """
-    order = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])  # outermost axis first
+    order = memory_order(like)
     buffer = xp.empty([shape[axis] for axis in order], dtype=dtype)
     return buffer.transpose([order.index(axis) for axis in range(like.ndim)])
 
 
 def in_layout_of(array, like):
     """``array`` with its axes in the same memory order as ``like``'s (copied only when they differ)."""
-    order = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])
-    if sorted(range(array.ndim), key=lambda axis: -array.strides[axis]) == order:
+    if memory_order(array) == memory_order(like):
         return array
     copy = empty_in_layout(backend.module_of(array), array.shape, array.dtype, like)
     copy[...] = array

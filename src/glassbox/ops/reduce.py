@@ -20,6 +20,7 @@ from glassbox.tensor import Tensor
 
 from . import elementwise as ew
 from . import unary
+from .layout import memory_order
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -83,8 +84,7 @@ def sum_array(a, axes, keepdims: bool = False):
 def _in_memory_order(a):
     """``a`` with its axes permuted into memory order, when that makes it C-contiguous (a transposed or permuted
     contiguous array: the same numbers, read front to back); None otherwise."""
-    order = sorted(range(a.ndim), key=lambda axis: a.strides[axis], reverse=True)
-    ordered = a.transpose(order)
+    ordered = a.transpose(memory_order(a))
     return ordered if ordered.flags.c_contiguous else None
 
 
