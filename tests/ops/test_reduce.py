@@ -144,3 +144,42 @@ def test_sum_array_equals_numpy_to_rounding():
     np.testing.assert_array_equal(sum_array(special, (1,))[:3], [np.inf, np.nan, np.nan])  # and no warning
     huge = np.full((2, 5000), 1e35, dtype=np.float32)
     np.testing.assert_array_equal(sum_array(huge, None), np.float32(np.inf))
+
+
+# Rows of 64 to 2048 values in a contiguous float array take extremum_along's argmax path (the value at the
+# index argmax gives); other shapes reduce with maximum / minimum.
+@pytest.mark.parametrize("shape", [(64, 64), (3, 40, 130), (100, 2048), (70, 2049), (63, 100), (200, 63)])
+@pytest.mark.parametrize("name", ["amax", "amin", "max_dim", "softmax", "log_softmax"])
+def test_row_extrema_of_many_rows_match_torch(name, shape):
+    fn = {
+        "amax": lambda x: x.amax(-1),
+        "amin": lambda x: x.amin(-1, keepdim=True),
+        "max_dim": lambda x: tuple(x.max(-1)),
+        "softmax": lambda x: x.softmax(-1),
+        "log_softmax": lambda x: x.log_softmax(-1),
+    }[name]
+    check(fn, [shape], dtype="float32")
+
+
+def test_extremum_along_keeps_nan_and_infinities():
+    from glassbox.ops.reduce import extremum_along
+
+    values = np.random.default_rng(0).standard_normal((80, 100)).astype(np.float32)
+    values[3, 50], values[4, 0], values[5, 99] = np.nan, -np.nan, np.inf
+    values[6] = -np.inf
+    for largest, reducer in ((True, torch.amax), (False, torch.amin)):
+        ours = extremum_along(values, 1, largest=largest)
+        theirs = reducer(torch.from_numpy(values), 1, keepdim=True).numpy()
+        assert ours.shape == (80, 1)
+        np.testing.assert_array_equal(ours, theirs)  # NaN where torch has NaN: rows 3 and 4
+    for array in (values.T, values[:, ::2], values.astype(np.float64)):  # other layouts and the second dtype
+        np.testing.assert_array_equal(extremum_along(array, array.ndim - 1), np.max(array, axis=-1, keepdims=True))
+
+
+def test_extremum_along_needs_no_copy_of_a_large_input():
+    from glassbox.ops.reduce import extremum_along
+
+    values = np.arange(64 * 1000, dtype=np.float32).reshape(64, 1000)
+    values.flags.writeable = False  # read-only input: the picks are read, never written
+    np.testing.assert_array_equal(extremum_along(values, 1)[:, 0], values[:, -1])
+    np.testing.assert_array_equal(extremum_along(values, 1, largest=False)[:, 0], values[:, 0])

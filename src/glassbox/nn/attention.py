@@ -41,6 +41,7 @@ from glassbox import backend
 from glassbox import random as gb_random
 from glassbox.autograd import Function
 from glassbox.ops import movement
+from glassbox.ops.reduce import extremum_along
 from glassbox.tensor import Tensor
 
 from .dropout import dropout as dropout_function
@@ -55,7 +56,7 @@ def softmax_rows_(scores, bias=None):
     xp = backend.module_of(scores)
     if bias is not None:
         scores += bias
-    row_max = scores.max(axis=-1, keepdims=True)
+    row_max = extremum_along(scores, scores.ndim - 1)
     masked_rows = row_max == _NEGATIVE_INFINITY
     any_masked_row = bool(masked_rows.any())
     if any_masked_row:

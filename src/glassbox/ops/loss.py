@@ -33,6 +33,8 @@ from glassbox import backend
 from glassbox.autograd import Function
 from glassbox.tensor import Tensor
 
+from .reduce import extremum_along
+
 REDUCTIONS = ("none", "mean", "sum")
 LOG_FLOOR = -100.0  # PyTorch's clamp on log(p) in binary cross-entropy: a confident mistake costs 100, not inf
 GRADIENT_FLOOR = 1e-12  # PyTorch's floor on p (1 - p) in binary cross-entropy's gradient
@@ -70,7 +72,7 @@ def _class_axis_view(vector, ndim: int):
 def _log_softmax_parts(logits):
     """shifted = x - max(x) and the log of the softmax denominator: log_softmax = shifted - log_sum."""
     xp = backend.module_of(logits)
-    shifted = logits - logits.max(axis=1, keepdims=True)  # (N, C, d...): largest entry 0, so exp never overflows
+    shifted = logits - extremum_along(logits, 1)  # (N, C, d...): largest entry 0, so exp never overflows
     exponentials = xp.exp(shifted)
     sum_exp = exponentials.sum(axis=1, keepdims=True)  # (N, 1, d...), >= 1
     return shifted, exponentials, sum_exp

@@ -10,8 +10,6 @@ Backward, with s = softmax(x) and g the incoming gradient:
 
 from __future__ import annotations
 
-import numpy
-
 from glassbox import backend, dtypes
 from glassbox.autograd import Function
 from glassbox.tensor import Tensor
@@ -19,18 +17,11 @@ from glassbox.ufunc_buffers import MIN_ELEMENTS as _BUFFERED
 from glassbox.ufunc_buffers import small_buffers
 
 from .elementwise import cast
-from .reduce import normalize_dims, sum_array
+from .reduce import extremum_along, normalize_dims, sum_array
 from .unary import exp_scaled
 
 # Each pass below writes into an array made earlier in the same function: one fresh array per call instead
 # of four, which matters for large inputs (every new array is new memory for the CPU to fetch and clear).
-
-
-def _max_along(a, axis):
-    """``a.max(axis, keepdims=True)``; on the CPU without ndarray.max's Python wrapper (a fifth of a small call)."""
-    if type(a) is numpy.ndarray:
-        return numpy.maximum.reduce(a, axis=axis, keepdims=True)
-    return a.max(axis=axis, keepdims=True)
 
 
 class _RowwiseNormalisation(Function):
@@ -38,7 +29,7 @@ class _RowwiseNormalisation(Function):
     which on large arrays run in small ufunc buffers (see glassbox.ufunc_buffers)."""
 
     def forward(self, a, axis):
-        peak = _max_along(a, axis)
+        peak = extremum_along(a, axis)
         if a.size >= _BUFFERED:
             with small_buffers():
                 return self._forward(a, peak, axis)
