@@ -55,7 +55,11 @@ class Softmax(_RowwiseNormalisation):
         s = self.out
         product = grad * s
         dot = sum_array(product, (self.axis,), keepdims=True)  # Σ_k g_k s_k
-        product -= s * dot  # s * g - s * Σ g s = s * (g - Σ g s)
+        if 0 in grad.strides:  # a broadcast g: NumPy's loop for g - Σ g s, both broadcast, is three times slower
+            product -= s * dot  # s * g - s * Σ g s = s * (g - Σ g s)
+        else:
+            backend.module_of(grad).subtract(grad, dot, out=product)  # g - Σ g s, over g s: no second array
+            product *= s
         return product
 
 
