@@ -183,3 +183,13 @@ def test_extremum_along_needs_no_copy_of_a_large_input():
     values.flags.writeable = False  # read-only input: the picks are read, never written
     np.testing.assert_array_equal(extremum_along(values, 1)[:, 0], values[:, -1])
     np.testing.assert_array_equal(extremum_along(values, 1, largest=False)[:, 0], values[:, 0])
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_and_min_along_a_dim_match_torch_with_ties_nan_and_empty_rows(op):
+    values = np.array([[1.0, 3.0, 3.0, -1.0], [2.0, np.nan, 2.0, np.nan], [-5.0, -5.0, -5.0, -5.0]], np.float32)
+    check(lambda x: tuple(getattr(x, op)(1)), inputs=[values])  # the gradient goes to the picked entry alone
+    check(lambda x: tuple(getattr(x, op)(0, keepdim=True)), inputs=[values])
+    check(lambda x: tuple(getattr(x, op)(1)), [(0, 3)])
+    with pytest.raises(IndexError, match=f"{op}: cannot reduce over dim 1 of size 0"):
+        getattr(gb.zeros(3, 0), op)(1)

@@ -258,19 +258,37 @@ def amin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return Amin.apply(a, axes=normalize_dims(dim, a.ndim, "amin"), keepdim=keepdim)
 
 
-def _extremum_with_indices(a: Tensor, dim, keepdim, find_index, reduce_all, op):
-    from .indexing import gather
+class _PickAlong(Function):
+    """The entries of ``a`` at ``index``, one per row along ``axis`` (an argmax or argmin with keepdims): the
+    values of max(dim) and min(dim). The gradient goes to the picked entries alone, as in PyTorch."""
 
+    def forward(self, a, index, axis, keepdim):
+        self.shape, self.index, self.axis = a.shape, index, axis
+        values = backend.module_of(a).take_along_axis(a, index, axis)
+        return values if keepdim else values.squeeze(axis)
+
+    def backward(self, grad):
+        xp = backend.module_of(grad)
+        out = xp.zeros(self.shape, dtype=grad.dtype)
+        where = backend.open_grid(self.index.shape, xp)
+        where[self.axis] = self.index
+        out[tuple(where)] = grad.reshape(self.index.shape)  # one pick per row: no index repeats
+        return out
+
+
+def _extremum_with_indices(a: Tensor, dim, keepdim, largest, reduce_all, op):
     if dim is None:
         return reduce_all(a)
     (axis,) = normalize_dims(dim, a.ndim, op) or (0,)
     if a.ndim == 0:
         return ValuesIndices(a, Tensor._wrap(backend.module_of(a.data).asarray(0)))
-    indices = find_index(a, axis, keepdim=True)
-    values = gather(a, axis, indices)
-    if not keepdim:
-        values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return ValuesIndices(values, indices)
+    if a.shape[axis] == 0:
+        raise IndexError(f"{op}: cannot reduce over dim {axis} of size 0 (shape {tuple(a.shape)})")
+    data = a.data
+    index = data.argmax(axis=axis, keepdims=True) if largest else data.argmin(axis=axis, keepdims=True)
+    values = _PickAlong.apply(a, index=index, axis=axis, keepdim=keepdim)
+    index = index.astype(dtypes.int64, copy=False)
+    return ValuesIndices(values, Tensor._wrap(index if keepdim else index.squeeze(axis)))
 
 
 def max(a: Tensor, dim=None, keepdim: bool = False):
@@ -280,13 +298,13 @@ def max(a: Tensor, dim=None, keepdim: bool = False):
     """
     if isinstance(dim, Tensor):
         return ew.maximum(a, dim)
-    return _extremum_with_indices(a, dim, keepdim, argmax, amax, "max")
+    return _extremum_with_indices(a, dim, keepdim, True, amax, "max")
 
 
 def min(a: Tensor, dim=None, keepdim: bool = False):
     if isinstance(dim, Tensor):
         return ew.minimum(a, dim)
-    return _extremum_with_indices(a, dim, keepdim, argmin, amin, "min")
+    return _extremum_with_indices(a, dim, keepdim, False, amin, "min")
 
 
 def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
