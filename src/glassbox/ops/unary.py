@@ -251,8 +251,7 @@ class Relu(Function):
 
     def backward(self, grad):
         xp = backend.module_of(grad)
-        passed = xp.less_equal(self.out, 0)
-        xp.logical_not(passed, out=passed)
+        passed = xp.not_equal(self.out, 0)  # the output is >= 0 or NaN: "not <= 0" is "!= 0", one pass
         if type(grad) is not numpy.ndarray or grad.dtype != self.out.dtype:
             return grad * passed
         passed = passed.astype(grad.dtype)  # a cast and a same-type product: NumPy's mixed bool-float
