@@ -168,6 +168,7 @@ class Mean(Function):
 
 ARGMAX_ROW_LENGTHS = (64, 2048)  # rows of this many values: NumPy's argmax is faster than its max reduction
 ARGMAX_MIN_ROWS = 64
+ARGMAX_MIN_SIZE = ARGMAX_MIN_ROWS * ARGMAX_ROW_LENGTHS[0]
 
 
 def extremum_along(a, axis: int, largest: bool = True):
@@ -181,9 +182,10 @@ def extremum_along(a, axis: int, largest: bool = True):
     """
     if type(a) is not numpy.ndarray:
         return a.max(axis=axis, keepdims=True) if largest else a.min(axis=axis, keepdims=True)
+    if a.size < ARGMAX_MIN_SIZE:  # a small array: the reduction, at once (a.max without its Python wrapper)
+        return (numpy.maximum if largest else numpy.minimum).reduce(a, axis=axis, keepdims=True)
     if (
-        a.size >= ARGMAX_MIN_ROWS * ARGMAX_ROW_LENGTHS[0]  # first, so that small arrays pass on at once
-        and axis == a.ndim - 1
+        axis == a.ndim - 1
         and ARGMAX_ROW_LENGTHS[0] <= a.shape[axis] <= ARGMAX_ROW_LENGTHS[1]
         and a.size >= ARGMAX_MIN_ROWS * a.shape[axis]
         and a.dtype.char in "fd"
@@ -194,8 +196,7 @@ def extremum_along(a, axis: int, largest: bool = True):
         index = numpy.argmax(rows, axis=1) if largest else numpy.argmin(rows, axis=1)
         index += numpy.arange(0, a.size, length)  # the position of each row's pick in the flat array
         return a.reshape(-1).take(index).reshape(a.shape[:-1] + (1,))
-    reducer = numpy.maximum if largest else numpy.minimum
-    return reducer.reduce(a, axis=axis, keepdims=True)  # a.max without its Python wrapper
+    return (numpy.maximum if largest else numpy.minimum).reduce(a, axis=axis, keepdims=True)
 
 
 class _Extremum(Function):
