@@ -94,6 +94,8 @@ LARGE_REDUCTIONS = {
     "sum_last": ((64, 100), lambda x: x.sum(-1)),
     "sum_trailing_keepdim": ((4, 30, 50), lambda x: x.sum((1, 2), keepdim=True)),
     "sum_all_blocks_and_tail": ((3, 9001), lambda x: x.sum()),
+    "sum_all_trailing_rows": ((8, 16, 20, 10), lambda x: x.sum()),  # rows of 16 x 20 x 10, then their sums
+    "sum_all_short_rows": ((5000, 4), lambda x: x.sum()),  # rows too short for the product: one long row
     "sum_rows_blocks_and_tail": ((3, 9001), lambda x: x.sum(1)),
     "sum_rows_whole_blocks": ((2, 8192), lambda x: x.sum(1)),
     "sum_leading_axis": ((100, 64), lambda x: x.sum(0)),
@@ -144,6 +146,10 @@ def test_sum_array_equals_numpy_to_rounding():
     np.testing.assert_array_equal(sum_array(special, (1,))[:3], [np.inf, np.nan, np.nan])  # and no warning
     huge = np.full((2, 5000), 1e35, dtype=np.float32)
     np.testing.assert_array_equal(sum_array(huge, None), np.float32(np.inf))
+    rows = np.ones((100, 300), dtype=np.float32)  # a whole sum by rows of the trailing axis
+    rows[3, 7], rows[50, 0] = np.inf, -np.inf
+    np.testing.assert_array_equal(sum_array(rows, None), np.float32(np.nan))
+    np.testing.assert_array_equal(sum_array(np.full((100, 300), 1e35, np.float32), None), np.float32(np.inf))
 
 
 # Rows of 64 to 2048 values in a contiguous float array take extremum_along's argmax path (the value at the
