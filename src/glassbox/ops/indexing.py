@@ -93,16 +93,18 @@ def _check_gather_index(a_shape, dim, index, op):
 
 
 class Gather(Function):
-    """out[i][j][k] = a[i][index[i][j][k]][k] (for dim 1): reads by index along one dim."""
+    """out[i][j][k] = a[i][index[i][j][k]][k] (for dim 1): reads by index along one dim. With ``squeeze``, an
+    index of size 1 along ``dim`` (one pick per row, as max(dim) makes) gives an output without that dim."""
 
-    def forward(self, a, index, dim):
+    def forward(self, a, index, dim, squeeze=False):
         self.shape, self.index, self.dim = a.shape, index, dim
-        return a[_full_index(index, dim)]
+        out = a[_full_index(index, dim)]
+        return out.squeeze(dim) if squeeze else out
 
     def backward(self, grad):
         xp = backend.module_of(grad)
         out = xp.zeros(self.shape, dtype=grad.dtype)
-        backend.add_at(out, _full_index(self.index, self.dim), grad)
+        backend.add_at(out, _full_index(self.index, self.dim), grad.reshape(self.index.shape))
         return out
 
 

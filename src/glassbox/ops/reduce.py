@@ -182,10 +182,9 @@ def extremum_along(a, axis: int, largest: bool = True):
     """
     if type(a) is not numpy.ndarray:
         return a.max(axis=axis, keepdims=True) if largest else a.min(axis=axis, keepdims=True)
-    if a.size < ARGMAX_MIN_SIZE:  # a small array: the reduction, at once (a.max without its Python wrapper)
-        return (numpy.maximum if largest else numpy.minimum).reduce(a, axis=axis, keepdims=True)
     if (
-        axis == a.ndim - 1
+        a.size >= ARGMAX_MIN_SIZE  # first: a small array goes straight to the reduction
+        and axis == a.ndim - 1
         and ARGMAX_ROW_LENGTHS[0] <= a.shape[axis] <= ARGMAX_ROW_LENGTHS[1]
         and a.size >= ARGMAX_MIN_ROWS * a.shape[axis]
         and a.dtype.char in "fd"
@@ -196,7 +195,7 @@ def extremum_along(a, axis: int, largest: bool = True):
         index = numpy.argmax(rows, axis=1) if largest else numpy.argmin(rows, axis=1)
         index += numpy.arange(0, a.size, length)  # the position of each row's pick in the flat array
         return a.reshape(-1).take(index).reshape(a.shape[:-1] + (1,))
-    return (numpy.maximum if largest else numpy.minimum).reduce(a, axis=axis, keepdims=True)
+    return (numpy.maximum if largest else numpy.minimum).reduce(a, axis=axis, keepdims=True)  # a.max, unwrapped
 
 
 class _Extremum(Function):
@@ -259,25 +258,9 @@ def amin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return Amin.apply(a, axes=normalize_dims(dim, a.ndim, "amin"), keepdim=keepdim)
 
 
-class _PickAlong(Function):
-    """The entries of ``a`` at ``index``, one per row along ``axis`` (an argmax or argmin with keepdims): the
-    values of max(dim) and min(dim). The gradient goes to the picked entries alone, as in PyTorch."""
-
-    def forward(self, a, index, axis, keepdim):
-        self.shape, self.index, self.axis = a.shape, index, axis
-        values = backend.module_of(a).take_along_axis(a, index, axis)
-        return values if keepdim else values.squeeze(axis)
-
-    def backward(self, grad):
-        xp = backend.module_of(grad)
-        out = xp.zeros(self.shape, dtype=grad.dtype)
-        where = backend.open_grid(self.index.shape, xp)
-        where[self.axis] = self.index
-        out[tuple(where)] = grad.reshape(self.index.shape)  # one pick per row: no index repeats
-        return out
-
-
 def _extremum_with_indices(a: Tensor, dim, keepdim, largest, reduce_all, op):
+    from .indexing import Gather
+
     if dim is None:
         return reduce_all(a)
     (axis,) = normalize_dims(dim, a.ndim, op) or (0,)
@@ -287,7 +270,7 @@ def _extremum_with_indices(a: Tensor, dim, keepdim, largest, reduce_all, op):
         raise IndexError(f"{op}: cannot reduce over dim {axis} of size 0 (shape {tuple(a.shape)})")
     data = a.data
     index = data.argmax(axis=axis, keepdims=True) if largest else data.argmin(axis=axis, keepdims=True)
-    values = _PickAlong.apply(a, index=index, axis=axis, keepdim=keepdim)
+    values = Gather.apply(a, index=index, dim=axis, squeeze=not keepdim)  # argmax's indices: in range
     index = index.astype(dtypes.int64, copy=False)
     return ValuesIndices(values, Tensor._wrap(index if keepdim else index.squeeze(axis)))
 
